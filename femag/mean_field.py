@@ -561,9 +561,10 @@ def chi_parallel(T, material):
         χ∥ = μ_at μ0 B'(x) / (k_B T - J0 B'(x))           (T < Tc, x = J0 m_e/(k_B T))
            = a μ_at μ0 / (k_B (T - Tc))                    (T > Tc, Curie–Weiss)
 
-    The T < Tc form is evaluated as a μ_at μ0 B'/(k_B Tc (E - D)) with the accurately
-    computed E = a - B', D = a - B/x. Just below Tc χ∥ ≈ a μ_at μ0 /(2 k_B (Tc - T)),
-    half the value at the mirror temperature above Tc. χ∥(Tc) = inf, χ∥(0) = 0.
+    The T < Tc form is evaluated as a μ_at μ0 B'/(k_B Tc (B/x - B')), with B/x - B'
+    summed from its series at small x (no cancellation near Tc), using D(x) = a(1 - T/Tc).
+    Just below Tc χ∥ ≈ a μ_at μ0 /(2 k_B (Tc - T)), half the value at the mirror
+    temperature above Tc. χ∥(Tc) = inf, χ∥(0) = 0.
     """
     T, shape = _prepare(T)
     p = _Params(material)
@@ -906,9 +907,6 @@ class TabulatedEquilibrium:
         mat = _MFView(material)
         chi = np.maximum(chi_parallel(T, mat), np.finfo(float).tiny)  # e^(-Tc/T) underflow
         return cls(T, equilibrium_m(T, mat), chi, float(material.Tc))
-
-    def _clamp(self, T, lo, hi):
-        return np.clip(T, lo, hi)
 
     def equilibrium_m(self, T):
         """Interpolated m_e(T) (dimensionless); 0 at and above Tc."""
