@@ -19,10 +19,12 @@
 """
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
-from .lindholm import FASTMATH, INV_4PI, _triangle_weights_at
+from .lindholm import FASTMATH, _edge_log, _weights_from
 
 __all__ = ["ClusterTree", "block_partition", "node_triangle_adjacency", "HMatrixBlocks"]
 
@@ -140,86 +142,173 @@ def node_triangle_adjacency(triangles, n_nodes):
     np.cumsum(counts, out=ptr[1:])
     return ptr, np.ascontiguousarray(tri_ids[order])
 
-
 # ---------------------------------------------------------------------------------
 # entries of K in numba
+#
+# ctx = (coords, tris, geom, tri_edges, edge_nodes, edge_len, perm, iperm, adj_ptr,
+#        adj_idx): the normalised surface and the cluster numbering.
+# A "patch" is a set of triangles with their distinct nodes and edges numbered
+# locally, so that one evaluation point needs one distance per node and one edge
+# integral per edge (shared by the triangles on both sides) instead of three each per
+# triangle: patch = (tlist, ltn, lte, lcol, pn, pen, pelen, rho, pv).
 # ---------------------------------------------------------------------------------
 @nb.njit(cache=True)
-def _cluster_triangles(cs, ce, perm, adj_ptr, adj_idx, stamp, mark, buf):
-    """Triangles touching the nodes perm[cs:ce], each once, into buf; returns count."""
+def _new_scratch(n_nodes, n_edges, n_tris):
+    return (np.full(n_nodes, -1, dtype=np.int64), np.empty(n_nodes, dtype=np.int64),
+            np.full(n_edges, -1, dtype=np.int64), np.empty(n_edges, dtype=np.int64),
+            np.full(n_tris, -1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+
+@nb.njit(cache=True)
+def _cluster_triangles(cs, ce, ctx, scratch):
+    """The triangles touching the nodes perm[cs:ce], each once."""
+    perm, adj_ptr, adj_idx = ctx[6], ctx[8], ctx[9]
+    tstamp, counter = scratch[4], scratch[5]
+    counter[0] += 1
+    mark = counter[0]
+    count = 0
+    for q in range(cs, ce):
+        v = perm[q]
+        count += adj_ptr[v + 1] - adj_ptr[v]
+    out = np.empty(count, dtype=np.int64)
     count = 0
     for q in range(cs, ce):
         v = perm[q]
         for a in range(adj_ptr[v], adj_ptr[v + 1]):
             t = adj_idx[a]
-            if stamp[t] != mark:
-                stamp[t] = mark
-                buf[count] = t
+            if tstamp[t] != mark:
+                tstamp[t] = mark
+                out[count] = t
                 count += 1
-    return count
+    return out[:count]
 
 
-@nb.njit(cache=True, fastmath=FASTMATH)
-def _eval_row(i, cs, ce, iperm, coords, tris, geom, tlist, ntl, out):
-    """out[q] = K[i, perm[cs + q]] for q < ce − cs (tlist: the triangles touching σ)."""
-    n = ce - cs
-    for q in range(n):
-        out[q] = 0.0
-    x, y, z = coords[i, 0], coords[i, 1], coords[i, 2]
+@nb.njit(cache=True)
+def _patch(tlist, cs, ce, ctx, scratch):
+    """Local numbering of the nodes and edges of the triangles tlist; lcol[k, c] is
+    the column (within cs:ce, permuted numbering) of corner c of tlist[k], or −1."""
+    tris, tri_edges, edge_nodes, edge_len, iperm = ctx[1], ctx[3], ctx[4], ctx[5], ctx[7]
+    nstamp, nloc, estamp, eloc, counter = scratch[0], scratch[1], scratch[2], scratch[3], \
+        scratch[5]
+    counter[0] += 1
+    mark = counter[0]
+    ntl = tlist.shape[0]
+    ltn = np.empty((ntl, 3), dtype=np.int64)
+    lte = np.empty((ntl, 3), dtype=np.int64)
+    lcol = np.empty((ntl, 3), dtype=np.int64)
+    pn = np.empty(3 * ntl, dtype=np.int64)
+    pe = np.empty(3 * ntl, dtype=np.int64)
+    nn = 0
+    ne = 0
     for k in range(ntl):
         t = tlist[k]
-        i0, i1, i2 = tris[t, 0], tris[t, 1], tris[t, 2]
-        if i0 == i or i1 == i or i2 == i:
-            continue
-        w0, w1, w2 = _triangle_weights_at(coords, tris, geom, t, x, y, z)
-        p = iperm[i0] - cs
-        if 0 <= p < n:
-            out[p] += w0
-        p = iperm[i1] - cs
-        if 0 <= p < n:
-            out[p] += w1
-        p = iperm[i2] - cs
-        if 0 <= p < n:
-            out[p] += w2
+        for c in range(3):
+            v = tris[t, c]
+            if nstamp[v] != mark:
+                nstamp[v] = mark
+                nloc[v] = nn
+                pn[nn] = v
+                nn += 1
+            ltn[k, c] = nloc[v]
+            p = iperm[v]
+            lcol[k, c] = p - cs if cs <= p < ce else -1
+            e = tri_edges[t, c]
+            if estamp[e] != mark:
+                estamp[e] = mark
+                eloc[e] = ne
+                pe[ne] = e
+                ne += 1
+            lte[k, c] = eloc[e]
+    pen = np.empty((ne, 2), dtype=np.int64)
+    pelen = np.empty(ne)
+    for q in range(ne):
+        e = pe[q]
+        pen[q, 0] = nloc[edge_nodes[e, 0]]
+        pen[q, 1] = nloc[edge_nodes[e, 1]]
+        pelen[q] = edge_len[e]
+    return (tlist, ltn, lte, lcol, pn[:nn].copy(), pen, pelen, np.empty(nn), np.empty(ne))
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
-def _eval_col(j, rs, re, perm, coords, tris, geom, adj_ptr, adj_idx, out):
-    """out[q] = K[perm[rs + q], j] for q < re − rs."""
+def _patch_prepare(i, patch, ctx):
+    """Distances and edge integrals of the patch seen from node i."""
+    coords = ctx[0]
+    pn, pen, pelen, rho, pv = patch[4], patch[5], patch[6], patch[7], patch[8]
+    x, y, z = coords[i, 0], coords[i, 1], coords[i, 2]
+    for q in range(pn.shape[0]):
+        v = pn[q]
+        dx = coords[v, 0] - x
+        dy = coords[v, 1] - y
+        dz = coords[v, 2] - z
+        rho[q] = math.sqrt(dx * dx + dy * dy + dz * dz)
+    for q in range(pen.shape[0]):
+        pv[q] = _edge_log(rho[pen[q, 0]], rho[pen[q, 1]], pelen[q])
+
+
+@nb.njit(cache=True, fastmath=FASTMATH)
+def _eval_row(i, n, patch, ctx, out):
+    """out[q] = K[i, perm[cs + q]], q < n, patch: the triangles touching the columns."""
+    coords, tris, geom = ctx[0], ctx[1], ctx[2]
+    tlist, ltn, lte, lcol, rho, pv = patch[0], patch[1], patch[2], patch[3], patch[7], patch[8]
+    for q in range(n):
+        out[q] = 0.0
+    _patch_prepare(i, patch, ctx)
+    x, y, z = coords[i, 0], coords[i, 1], coords[i, 2]
+    for k in range(tlist.shape[0]):
+        t = tlist[k]
+        if tris[t, 0] == i or tris[t, 1] == i or tris[t, 2] == i:
+            continue  # x_i lies in the plane of t: no contribution
+        w0, w1, w2 = _weights_from(geom, t, x, y, z, rho[ltn[k, 0]], rho[ltn[k, 1]],
+                                   rho[ltn[k, 2]], pv[lte[k, 0]], pv[lte[k, 1]],
+                                   pv[lte[k, 2]])
+        if lcol[k, 0] >= 0:
+            out[lcol[k, 0]] += w0
+        if lcol[k, 1] >= 0:
+            out[lcol[k, 1]] += w1
+        if lcol[k, 2] >= 0:
+            out[lcol[k, 2]] += w2
+
+
+@nb.njit(cache=True, fastmath=FASTMATH)
+def _eval_col(j, rs, re, ctx, scratch, out):
+    """out[q] = K[perm[rs + q], j], q < re − rs: over the triangles adjacent to j."""
+    coords, tris, geom, perm, adj_ptr, adj_idx = ctx[0], ctx[1], ctx[2], ctx[6], ctx[8], \
+        ctx[9]
+    patch = _patch(adj_idx[adj_ptr[j]:adj_ptr[j + 1]], 0, 0, ctx, scratch)
+    tlist, ltn, lte, rho, pv = patch[0], patch[1], patch[2], patch[7], patch[8]
+    ntl = tlist.shape[0]
+    corner = np.empty(ntl, dtype=np.int64)
+    for k in range(ntl):
+        t = tlist[k]
+        corner[k] = 0 if tris[t, 0] == j else (1 if tris[t, 1] == j else 2)
     for r in range(rs, re):
         i = perm[r]
+        _patch_prepare(i, patch, ctx)
         x, y, z = coords[i, 0], coords[i, 1], coords[i, 2]
         acc = 0.0
-        for a in range(adj_ptr[j], adj_ptr[j + 1]):
-            t = adj_idx[a]
-            i0, i1, i2 = tris[t, 0], tris[t, 1], tris[t, 2]
-            if i0 == i or i1 == i or i2 == i:
+        for k in range(ntl):
+            t = tlist[k]
+            if tris[t, 0] == i or tris[t, 1] == i or tris[t, 2] == i:
                 continue
-            w0, w1, w2 = _triangle_weights_at(coords, tris, geom, t, x, y, z)
-            if i0 == j:
-                acc += w0
-            elif i1 == j:
-                acc += w1
-            else:
-                acc += w2
+            w0, w1, w2 = _weights_from(geom, t, x, y, z, rho[ltn[k, 0]], rho[ltn[k, 1]],
+                                       rho[ltn[k, 2]], pv[lte[k, 0]], pv[lte[k, 1]],
+                                       pv[lte[k, 2]])
+            c = corner[k]
+            acc += w0 if c == 0 else (w1 if c == 1 else w2)
         out[r - rs] = acc
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
-def _dense_blocks(blocks, offsets, data, perm, iperm, coords, tris, geom, adj_ptr, adj_idx,
-                  diag):
+def _dense_blocks(blocks, offsets, data, ctx, scratch, diag):
     """Fill the dense blocks (rows of `blocks`) of B into data (row-major per block)."""
-    nt = tris.shape[0]
-    stamp = np.full(nt, -1, dtype=np.int64)
-    tlist = np.empty(nt, dtype=np.int64)
+    perm = ctx[6]
     for b in range(blocks.shape[0]):
         rs, re, cs, ce = blocks[b, 0], blocks[b, 1], blocks[b, 2], blocks[b, 3]
         n = ce - cs
-        ntl = _cluster_triangles(cs, ce, perm, adj_ptr, adj_idx, stamp, b, tlist)
+        patch = _patch(_cluster_triangles(cs, ce, ctx, scratch), cs, ce, ctx, scratch)
         for r in range(rs, re):
             off = offsets[b] + (r - rs) * n
-            _eval_row(perm[r], cs, ce, iperm, coords, tris, geom, tlist, ntl,
-                      data[off:off + n])
+            _eval_row(perm[r], n, patch, ctx, data[off:off + n])
             if cs <= r < ce:
                 data[off + r - cs] += diag[perm[r]]
 
@@ -249,9 +338,8 @@ def _next_unused(used, state):
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
-def _residual_row(i, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom, tlist, ntl, out):
-    _eval_row(perm[rs + i], cs, ce, iperm, coords, tris, geom, tlist, ntl, out)
-    n = ce - cs
+def _residual_row(i, k, U, V, rs, n, patch, ctx, out):
+    _eval_row(ctx[6][rs + i], n, patch, ctx, out)
     for l in range(k):
         a = U[l, i]
         if a != 0.0:
@@ -260,8 +348,8 @@ def _residual_row(i, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom, tlist
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
-def _residual_col(j, k, U, V, rs, re, cs, perm, coords, tris, geom, adj_ptr, adj_idx, out):
-    _eval_col(perm[cs + j], rs, re, perm, coords, tris, geom, adj_ptr, adj_idx, out)
+def _residual_col(j, k, U, V, rs, re, cs, ctx, scratch, out):
+    _eval_col(ctx[6][cs + j], rs, re, ctx, scratch, out)
     m = re - rs
     for l in range(k):
         a = V[l, j]
@@ -279,15 +367,14 @@ def _norm(v):
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
-def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stamp, mark,
-         tlist, tol, zero_tol, max_rank):
-    """ACA with partial pivoting and reference row/column of the block rows rs:re,
-    columns cs:ce (permuted numbering). Returns (k, U (k, m), V (k, n)) with
-    block ≈ Uᵀ V, or k = −1 when the rank would exceed max_rank."""
+def _aca(rs, re, cs, ce, patch, ctx, scratch, tol, zero_tol, cap):
+    """ACA with partial pivoting, plus a reference row and column (ACA+), of the block
+    rows rs:re × columns cs:ce (permuted numbering); patch: the triangles touching
+    the columns. Returns (k, U (k, m), V (k, n)), block ≈ Uᵀ V, or k = −1 when the
+    approximation would not save memory (rank beyond cap or 1.5·mn/(m+n))."""
     m = re - rs
     n = ce - cs
-    ntl = _cluster_triangles(cs, ce, perm, adj_ptr, adj_idx, stamp, mark, tlist)
-    cap = max(1, min(max_rank, m, n))
+    cap = max(1, min(cap, m, n))
     U = np.zeros((cap, m))
     V = np.zeros((cap, n))
     used_r = np.zeros(m, dtype=np.bool_)
@@ -296,13 +383,14 @@ def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stam
     col = np.empty(m)
     rref = np.empty(n)
     cref = np.empty(m)
-    state = np.array([mark * 2654435761 + m * 40503 + n], dtype=np.int64)
+    # the pseudo-random reference rows/columns depend on the block only (not on which
+    # rank builds it, nor in which order), so every distribution gives the same numbers
+    state = np.array([rs * 2654435761 + cs * 40503 + m * 977 + n], dtype=np.int64)
     floor2 = zero_tol * zero_tol * m * n      # a block below this Frobenius² is zero
     iref = _next_unused(used_r, state)
-    _residual_row(iref, 0, U, V, rs, cs, ce, perm, iperm, coords, tris, geom, tlist, ntl,
-                  rref)
+    _residual_row(iref, 0, U, V, rs, n, patch, ctx, rref)
     jref = _next_unused(used_c, state)
-    _residual_col(jref, 0, U, V, rs, re, cs, perm, coords, tris, geom, adj_ptr, adj_idx, cref)
+    _residual_col(jref, 0, U, V, rs, re, cs, ctx, scratch, cref)
     k = 0
     norm2 = 0.0
     next_i = -1
@@ -312,8 +400,7 @@ def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stam
         # ---- pivot row
         if next_i >= 0:
             i = next_i
-            _residual_row(i, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom, tlist,
-                          ntl, row)
+            _residual_row(i, k, U, V, rs, n, patch, ctx, row)
         else:
             ia = _argmax_unused(cref, used_r)
             ja = _argmax_unused(rref, used_c)
@@ -323,16 +410,13 @@ def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stam
                 return k, U[:k], V[:k]      # nothing left that the references can see
             if a >= b:
                 i = ia
-                _residual_row(i, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom,
-                              tlist, ntl, row)
+                _residual_row(i, k, U, V, rs, n, patch, ctx, row)
             else:
-                _residual_col(ja, k, U, V, rs, re, cs, perm, coords, tris, geom, adj_ptr,
-                              adj_idx, col)
+                _residual_col(ja, k, U, V, rs, re, cs, ctx, scratch, col)
                 i = _argmax_unused(col, used_r)
                 if i < 0:
                     return k, U[:k], V[:k]
-                _residual_row(i, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom,
-                              tlist, ntl, row)
+                _residual_row(i, k, U, V, rs, n, patch, ctx, row)
         used_r[i] = True
         j = _argmax_unused(row, used_c)
         if j < 0 or abs(row[j]) <= zero_tol:
@@ -343,14 +427,13 @@ def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stam
                 iref = _next_unused(used_r, state)
                 if iref < 0:
                     return k, U[:k], V[:k]
-                _residual_row(iref, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom,
-                              tlist, ntl, rref)
+                _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
             if misses > 2 * cap + 8:
                 return k, U[:k], V[:k]
             continue
         if k >= cap or 2 * (k + 1) * (m + n) > 3 * m * n:
             return -1, U[:0], V[:0]     # not worth it: the caller stores the block dense
-        _residual_col(j, k, U, V, rs, re, cs, perm, coords, tris, geom, adj_ptr, adj_idx, col)
+        _residual_col(j, k, U, V, rs, re, cs, ctx, scratch, col)
         used_c[j] = True
         piv = row[j]
         for q in range(m):
@@ -382,13 +465,11 @@ def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stam
         if used_r[iref]:
             iref = _next_unused(used_r, state)
             if iref >= 0:
-                _residual_row(iref, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom,
-                              tlist, ntl, rref)
+                _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
         if used_c[jref]:
             jref = _next_unused(used_c, state)
             if jref >= 0:
-                _residual_col(jref, k, U, V, rs, re, cs, perm, coords, tris, geom, adj_ptr,
-                              adj_idx, cref)
+                _residual_col(jref, k, U, V, rs, re, cs, ctx, scratch, cref)
         if iref < 0 or jref < 0:
             return k, U[:k], V[:k]          # every row or every column is a pivot
         limit2 = max(tol * tol * norm2, floor2)
@@ -409,10 +490,77 @@ def _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr, adj_idx, stam
             jref = _next_unused(used_c, state)
             if iref < 0 or jref < 0:
                 return k, U[:k], V[:k]
-            _residual_row(iref, k, U, V, rs, cs, ce, perm, iperm, coords, tris, geom, tlist,
-                          ntl, rref)
-            _residual_col(jref, k, U, V, rs, re, cs, perm, coords, tris, geom, adj_ptr,
-                          adj_idx, cref)
+            _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
+            _residual_col(jref, k, U, V, rs, re, cs, ctx, scratch, cref)
+
+
+@nb.njit(cache=True)
+def _recompress(U, V, tol, zero_tol):
+    """Uᵀ V (U (k, m), V (k, n), k ≤ m, n) -> (A (m, r), C (n, r)), A Cᵀ ≈ Uᵀ V to
+    relative `tol` in the Frobenius norm (and absolute zero_tol·√(mn)): QR of both
+    factors, SVD of the small core, truncation."""
+    m, n = U.shape[1], V.shape[1]
+    qu, ru = np.linalg.qr(np.ascontiguousarray(U.T))
+    qv, rv = np.linalg.qr(np.ascontiguousarray(V.T))
+    w, s, zt = np.linalg.svd(ru @ np.ascontiguousarray(rv.T))
+    total = 0.0
+    for q in range(s.shape[0]):
+        total += s[q] * s[q]
+    limit2 = max(tol * tol * total, zero_tol * zero_tol * m * n)
+    r = s.shape[0]
+    tail = 0.0
+    while r > 0 and tail + s[r - 1] * s[r - 1] <= limit2:
+        tail += s[r - 1] * s[r - 1]
+        r -= 1
+    ws = np.ascontiguousarray(w[:, :r]) * s[:r]
+    a = np.ascontiguousarray(np.ascontiguousarray(qu) @ ws)
+    c = np.ascontiguousarray(np.ascontiguousarray(qv) @ np.ascontiguousarray(zt[:r].T))
+    return a, c
+
+
+@nb.njit(cache=True)
+def _grow(buf, used, need):
+    if used + need <= buf.shape[0]:
+        return buf
+    new = np.empty(max(2 * buf.shape[0], used + need))
+    new[:used] = buf[:used]
+    return new
+
+
+@nb.njit(cache=True)
+def _lowrank_blocks(blocks, ctx, scratch, tol, zero_tol):
+    """ACA + recompression of every block; returns (ranks (−1: store dense), U data,
+    V data, U offsets, V offsets, ACA ranks). U of block b: (m, r) row-major."""
+    nblk = blocks.shape[0]
+    ranks = np.empty(nblk, dtype=np.int64)
+    aca_ranks = np.empty(nblk, dtype=np.int64)
+    offu = np.zeros(nblk + 1, dtype=np.int64)
+    offv = np.zeros(nblk + 1, dtype=np.int64)
+    udata = np.empty(1024)
+    vdata = np.empty(1024)
+    for b in range(nblk):
+        rs, re, cs, ce = blocks[b, 0], blocks[b, 1], blocks[b, 2], blocks[b, 3]
+        m, n = re - rs, ce - cs
+        patch = _patch(_cluster_triangles(cs, ce, ctx, scratch), cs, ce, ctx, scratch)
+        k, U, V = _aca(rs, re, cs, ce, patch, ctx, scratch, tol, zero_tol, min(m, n))
+        aca_ranks[b] = k
+        r = -1
+        if k == 0:
+            r = 0
+        elif k > 0:
+            a, c = _recompress(U, V, tol, zero_tol)
+            r = a.shape[1]
+            if r * (m + n) >= m * n:
+                r = -1
+            else:
+                udata = _grow(udata, offu[b], m * r)
+                vdata = _grow(vdata, offv[b], n * r)
+                udata[offu[b]:offu[b] + m * r] = a.ravel()
+                vdata[offv[b]:offv[b] + n * r] = c.ravel()
+        ranks[b] = r
+        offu[b + 1] = offu[b] + m * max(r, 0)
+        offv[b + 1] = offv[b] + n * max(r, 0)
+    return ranks, udata[:offu[nblk]].copy(), vdata[:offv[nblk]].copy(), offu, offv, aca_ranks
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
@@ -451,21 +599,6 @@ def _hmatvec(xp, yp, dblocks, doff, ddata, lblocks, loff_u, loff_v, ranks, udata
             yp[r] += acc
 
 
-def _recompress(U, V, tol, zero_tol):
-    """Uᵀ V (U (k, m), V (k, n)) -> (A (m, r), C (n, r)) with A Cᵀ ≈ Uᵀ V in Frobenius
-    norm to relative `tol` (and absolute zero_tol·√(mn))."""
-    m, n = U.shape[1], V.shape[1]
-    qu, ru = np.linalg.qr(U.T)
-    qv, rv = np.linalg.qr(V.T)
-    w, s, zt = np.linalg.svd(ru @ rv.T)
-    tail = np.sqrt(np.cumsum((s ** 2)[::-1]))[::-1]     # tail[r] = ‖s[r:]‖
-    limit = max(tol * (tail[0] if len(tail) else 0.0), zero_tol * np.sqrt(m * n))
-    r = int(np.sum(tail > limit))
-    a = np.ascontiguousarray(qu @ (w[:, :r] * s[:r]))
-    c = np.ascontiguousarray(qv @ zt[:r].T)
-    return a, c
-
-
 class HMatrixBlocks:
     """The blocks of B owned by one rank, built from a shared cluster tree/partition.
 
@@ -473,58 +606,40 @@ class HMatrixBlocks:
     blocks: rows of :func:`block_partition` assigned to this rank.
     """
 
-    def __init__(self, surface, diag, tree, blocks, tol=1e-6, max_rank=None):
+    def __init__(self, surface, diag, tree, blocks, tol=1e-6):
         nodes = surface.n_nodes
         adj_ptr, adj_idx = node_triangle_adjacency(surface.triangles, nodes)
-        coords, tris, geom = surface.coords, surface.triangles, surface.geom
-        perm, iperm = tree.perm, tree.iperm
-        # entries below zero_tol change no row of B x by more than 1e-3·tol·max|x|
+        ctx = (surface.coords, surface.triangles, surface.geom, surface.tri_edges,
+               surface.edge_nodes, surface.edge_len, tree.perm, tree.iperm, adj_ptr, adj_idx)
+        scratch = _new_scratch(nodes, len(surface.edge_nodes), len(surface.triangles))
+        # entries below zero_tol change no entry of B x by more than 1e-3·tol·max|x|
         zero_tol = 1e-3 * tol / max(nodes, 1)
+        blocks = np.ascontiguousarray(blocks, dtype=np.int64).reshape(-1, 5)
         adm = blocks[:, 4] == 1
-        dense = [blocks[~adm]]
-        lowrank, us, vs, ranks = [], [], [], []
-        nt = len(tris)
-        stamp = np.full(nt, -1, dtype=np.int64)
-        tlist = np.empty(nt, dtype=np.int64)
-        self.aca_ranks = []
-        for b, blk in enumerate(blocks[adm]):
-            rs, re, cs, ce = (int(v) for v in blk[:4])
-            m, n = re - rs, ce - cs
-            cap = max_rank if max_rank else min(m, n)
-            k, U, V = _aca(rs, re, cs, ce, perm, iperm, coords, tris, geom, adj_ptr,
-                           adj_idx, stamp, b, tlist, tol, zero_tol, cap)
-            if k < 0:
-                dense.append(blk[None, :])
-                continue
-            self.aca_ranks.append(k)
-            if k > 0:
-                a, c = _recompress(U, V, tol, zero_tol)
-            else:
-                a, c = np.zeros((m, 0)), np.zeros((n, 0))
-            if a.shape[1] * (m + n) >= m * n:
-                dense.append(blk[None, :])
-                continue
-            lowrank.append(blk)
-            us.append(a.ravel())
-            vs.append(c.ravel())
-            ranks.append(a.shape[1])
-        self.dblocks = np.ascontiguousarray(np.concatenate(dense).reshape(-1, 5))
+        lr = np.ascontiguousarray(blocks[adm])
+        if len(lr):
+            ranks, udata, vdata, offu, offv, aca_ranks = _lowrank_blocks(
+                lr, ctx, scratch, float(tol), float(zero_tol))
+        else:
+            ranks = aca_ranks = np.zeros(0, dtype=np.int64)
+            udata = vdata = np.zeros(0)
+            offu = offv = np.zeros(1, dtype=np.int64)
+        keep = ranks >= 0
+        self.aca_ranks = aca_ranks[aca_ranks >= 0]
+        self.lblocks = np.ascontiguousarray(lr[keep])
+        self.ranks = np.ascontiguousarray(ranks[keep])
+        self.loff_u = np.ascontiguousarray(offu[:-1][keep])
+        self.loff_v = np.ascontiguousarray(offv[:-1][keep])
+        self.udata, self.vdata = udata, vdata
+        self.dblocks = np.ascontiguousarray(np.concatenate([blocks[~adm], lr[~keep]]))
         sizes = (self.dblocks[:, 1] - self.dblocks[:, 0]) * (self.dblocks[:, 3]
                                                              - self.dblocks[:, 2])
         self.doff = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=self.doff[1:])
         self.ddata = np.empty(int(self.doff[-1]))
         if len(self.dblocks):
-            _dense_blocks(self.dblocks, self.doff, self.ddata, perm, iperm, coords, tris, geom,
-                          adj_ptr, adj_idx, np.ascontiguousarray(diag, dtype=np.float64))
-        self.lblocks = np.ascontiguousarray(np.array(lowrank, dtype=np.int64).reshape(-1, 5))
-        self.ranks = np.array(ranks, dtype=np.int64)
-        lu = np.array([len(u) for u in us], dtype=np.int64)
-        lv = np.array([len(v) for v in vs], dtype=np.int64)
-        self.loff_u = np.concatenate([[0], np.cumsum(lu)]).astype(np.int64)
-        self.loff_v = np.concatenate([[0], np.cumsum(lv)]).astype(np.int64)
-        self.udata = np.concatenate(us) if us else np.zeros(0)
-        self.vdata = np.concatenate(vs) if vs else np.zeros(0)
+            _dense_blocks(self.dblocks, self.doff, self.ddata, ctx, scratch,
+                          np.ascontiguousarray(diag, dtype=np.float64))
         self.tmp = np.empty(max(1, int(self.ranks.max()) if len(self.ranks) else 1))
 
     def data_bytes(self):

@@ -66,9 +66,11 @@ def gmsh_body(kind="sphere", h=0.1, size=1.0, interior_growth=4.0):
     """
     import gmsh
 
-    from ..mesh import gmsh_session
-
-    with gmsh_session():
+    started = not _gmsh_initialized(gmsh)
+    if started:
+        gmsh.initialize()
+    gmsh.option.setNumber("General.Terminal", 0)
+    try:
         gmsh.model.add(f"femag-bem-{kind}")
         try:
             if kind == "sphere":
@@ -104,10 +106,19 @@ def gmsh_body(kind="sphere", h=0.1, size=1.0, interior_growth=4.0):
             tets = index[np.concatenate(tets)]
         finally:
             gmsh.model.remove()
+    finally:
+        if started:
+            gmsh.finalize()
     used = np.unique(tets)  # drop nodes used by no tetrahedron (geometry points)
     renumber = np.full(len(coords), -1, dtype=np.int64)
     renumber[used] = np.arange(len(used))
     return np.ascontiguousarray(coords[used]), np.ascontiguousarray(renumber[tets])
+
+
+def _gmsh_initialized(gmsh):
+    probe = getattr(gmsh, "isInitialized", None) or getattr(gmsh, "is_initialized", None)
+    # gmsh < 4.9 cannot tell: take it as not initialised (we initialise and finalise)
+    return bool(probe()) if probe is not None else False
 
 
 def body_surface(kind="sphere", h=0.1, comm=None, root=0, **kw):
