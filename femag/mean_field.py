@@ -652,6 +652,8 @@ def chi_perpendicular(T, material):
     χ⊥ = m_e ∂sinθ/∂H = μ0 Ms m_e² / (2 K(T)).
     With the "chi-perp" model and classical spins this is μ0 Ms m_e² /(2 K0 (1 - T/Tc)),
     finite at Tc⁻ (5 μ0 Ms/(6 K0)). Above Tc χ⊥ = χ∥ (Curie–Weiss). inf if K0 = 0.
+    For K0 < 0 (hard axis) χ⊥ is negative, so that the LLB anisotropy field -m⊥/χ⊥
+    (A/m) still equals 2K(T)/(μ0 Ms m_e²)(m·u)u.
     A tabulated χ⊥ (TabulatedEquilibrium with chi_perp) is returned as is ("chi-perp").
     """
     T, shape = _prepare(T)
@@ -669,9 +671,8 @@ def chi_perpendicular(T, material):
         else:
             K = p.K0() * _phi(Tb, p)
             m = p.table.equilibrium_m(Tb) if p.table is not None else _mf_state(Tb, p)[0]
-            with np.errstate(divide="ignore"):
-                out[below] = np.where(K > 0, MU0 * p.Ms() * m ** 2 / np.where(K > 0, 2 * K, 1.0),
-                                      np.inf)
+            nz = K != 0
+            out[below] = np.where(nz, MU0 * p.Ms() * m ** 2 / np.where(nz, 2 * K, 1.0), np.inf)
     return _out(out, shape)
 
 
@@ -788,7 +789,7 @@ def equilibrium_length_in_field(T, material, H):
     m_e, chi, b = _field_coefficients(Tf, p)
     out = np.array(m_e, dtype=float)
     for i in range(Tf.size):
-        if Hf[i] == 0:
+        if Hf[i] == 0 or Tf[i] == 0:       # T = 0: rigid length m_e = 1
             continue
 
         def g(m, i=i):

@@ -238,6 +238,11 @@ def test_chi_perp_classical_finite_at_tc_and_no_anisotropy():
     mat.Ku = 0.0
     assert mf.chi_perpendicular(300.0, mat) == math.inf
     assert mf.anisotropy_constant(300.0, mat) == 0.0
+    # hard axis: K < 0 gives χ⊥ < 0, keeping -m⊥/χ⊥ = 2K/(μ0 Ms m_e²) (m·u)u
+    mat.Ku = -5.0e3
+    K, chi = mf.anisotropy_constant(300.0, mat), mf.chi_perpendicular(300.0, mat)
+    assert K == pytest.approx(-5.0e3 * 0.5, rel=1e-12) and chi < 0
+    assert K == pytest.approx(MU0 * mat.Ms * mf.equilibrium_m(300.0, mat) ** 2 / (2 * chi))
 
 
 def test_quantum_single_ion_reduction_low_and_high_t():
