@@ -31,8 +31,13 @@ Measurements (one per ``every`` sweeps after thermalisation): the moment per spi
 m = (1/N) Σ s_i and the energy per spin e. Estimators (β = 1/(k_B T)):
 
 * m      = ⟨|m|⟩                                   (dimensionless)
-* χ∥     = μ0 μ_at N β (⟨m²⟩ − ⟨|m|⟩²)             (m/A; ∂m/∂H, finite-size form)
-* χ_tot  = μ0 μ_at N β ⟨m²⟩                         (m/A; paramagnetic form, T > Tc)
+* m_z    = ⟨m_z⟩                                   (component along the field)
+* χ∥     = μ0 μ_at N β (⟨m²⟩ − ⟨|m|⟩²)             (m/A; ∂m/∂H from fluctuations of
+                                                    the length of m, finite-size form)
+* χ_0    = μ0 μ_at N β ⟨m²⟩ / n                    (m/A; the exact zero-field response
+                                                    ∂⟨m_z⟩/∂H of the finite isotropic
+                                                    system, n = 3, 2, 1 spin components;
+                                                    the susceptibility above Tc)
 * U4     = 1 − ⟨m⁴⟩ / (3⟨m²⟩²)                      (Binder cumulant)
 * e = ⟨H⟩/N (J),  C = N β² k_B (⟨e²⟩ − ⟨e⟩²)        (J/K per spin)
 
@@ -238,8 +243,8 @@ def _jackknife(block_means, fn):
 
 @dataclass
 class Sample:
-    """Measurements at one temperature. SI units: T (K); m, binder dimensionless;
-    chi_par, chi_tot (m/A); energy (J per spin); heat_capacity (J/K per spin);
+    """Measurements at one temperature. SI units: T (K); m = ⟨|m|⟩, mz = ⟨m_z⟩,
+    binder dimensionless; chi_par, chi_zero_field (m/A); energy (J per spin); heat_capacity (J/K per spin);
     each with an ``_err`` (one standard error). m_series (n, 3) moment per spin and
     e_series (n,) energy per spin (J) are the raw measurements."""
     T: float
@@ -251,14 +256,16 @@ class Sample:
     acceptance: float
     m: float
     m_err: float
+    mz: float
+    mz_err: float
     m2: float
     m4: float
     binder: float
     binder_err: float
     chi_par: float
     chi_par_err: float
-    chi_tot: float
-    chi_tot_err: float
+    chi_zero_field: float
+    chi_zero_field_err: float
     energy: float
     energy_err: float
     heat_capacity: float
@@ -267,26 +274,28 @@ class Sample:
     e_series: np.ndarray = field(repr=False, default=None)
 
 
-def _analyse(T, m_vec, e_red, N, J, mu_atom, blocks):
+def _analyse(T, m_vec, e_red, N, J, mu_atom, blocks, ncomp):
     """Observables and errors from the series m_vec (n,3) and reduced e (n,)."""
     if m_vec.shape[0] < 2 * blocks:
         raise ValueError(f"need at least {2 * blocks} measurements for {blocks} blocks; "
                          f"got {m_vec.shape[0]}")
     a = np.sqrt(np.einsum("ij,ij->i", m_vec, m_vec))
     a2 = a * a
-    cols = np.column_stack([a, a2, a2 * a2, e_red, e_red * e_red])
+    cols = np.column_stack([a, a2, a2 * a2, e_red, e_red * e_red, m_vec[:, 2]])
     bm = _blocks(cols, blocks)
     beta = 1.0 / (KB * T)                   # 1/J
     t_red = KB * T / J                      # dimensionless
     chi_fac = MU0 * mu_atom * N * beta      # m/A
     out = {}
     out["m"], out["m_err"] = _jackknife(bm, lambda v: v[0])
+    out["mz"], out["mz_err"] = _jackknife(bm, lambda v: v[5])
     out["m2"] = float(bm[:, 1].mean())
     out["m4"] = float(bm[:, 2].mean())
     out["binder"], out["binder_err"] = _jackknife(bm, lambda v: 1 - v[2] / (3 * v[1] ** 2))
     out["chi_par"], out["chi_par_err"] = _jackknife(
         bm, lambda v: chi_fac * (v[1] - v[0] ** 2))
-    out["chi_tot"], out["chi_tot_err"] = _jackknife(bm, lambda v: chi_fac * v[1])
+    out["chi_zero_field"], out["chi_zero_field_err"] = _jackknife(
+        bm, lambda v: chi_fac * v[1] / ncomp)
     e, de = _jackknife(bm, lambda v: v[3])
     out["energy"], out["energy_err"] = e * J, de * J
     c, dc = _jackknife(bm, lambda v: N * (v[4] - v[3] ** 2) / t_red ** 2)
@@ -379,6 +388,11 @@ class MonteCarlo:
             self.spins[:] = np.column_stack([rho * np.cos(phi), rho * np.sin(phi), z])
 
     @property
+    def ncomp(self):
+        """Number of spin components n (3 Heisenberg, 2 XY, 1 Ising)."""
+        return {"heisenberg": 3, "xy": 2, "ising": 1}[self.model]
+
+    @property
     def h_reduced(self):
         """Reduced field μ_at μ0 H / J (dimensionless)."""
         return self.mu_atom * MU0 * self.H / self.J
@@ -444,7 +458,8 @@ class MonteCarlo:
         out_m = np.empty((nmeas, 3))
         out_e = np.empty(nmeas)
         acc = self._run(beta, nmeas * every, every, out_m, out_e)
-        obs = _analyse(float(T), out_m, out_e, self.N, self.J, self.mu_atom, blocks)
+        obs = _analyse(float(T), out_m, out_e, self.N, self.J, self.mu_atom, blocks,
+                       self.ncomp)
         return Sample(T=float(T), L=self.L, N=self.N, lattice=self.lattice,
                       model=self.model, sweeps=nmeas * every,
                       acceptance=acc / (self.N * nmeas * every),
@@ -465,7 +480,7 @@ class MonteCarlo:
 # ---------------------------------------------------------------------------------
 # scans over temperature, Binder crossings, Curie temperature
 # ---------------------------------------------------------------------------------
-_OBS = ("m", "binder", "chi_par", "chi_tot", "energy", "heat_capacity")
+_OBS = ("m", "mz", "binder", "chi_par", "chi_zero_field", "energy", "heat_capacity")
 
 
 @dataclass
@@ -479,12 +494,14 @@ class Scan:
     T: np.ndarray
     m: np.ndarray
     m_err: np.ndarray
+    mz: np.ndarray
+    mz_err: np.ndarray
     binder: np.ndarray
     binder_err: np.ndarray
     chi_par: np.ndarray
     chi_par_err: np.ndarray
-    chi_tot: np.ndarray
-    chi_tot_err: np.ndarray
+    chi_zero_field: np.ndarray
+    chi_zero_field_err: np.ndarray
     energy: np.ndarray
     energy_err: np.ndarray
     heat_capacity: np.ndarray
@@ -639,7 +656,8 @@ def _table_class():
         Attributes: T (K), m_e (1), chi_par (m/A), Tc (K) and their errors m_e_err,
         chi_par_err, Tc_err; scan (the Scan of size L) and curie (CurieResult or None).
         chi_par is the finite-size longitudinal susceptibility
-        μ0 μ_at N β(⟨m²⟩ − ⟨|m|⟩²) below Tc and the paramagnetic μ0 μ_at N β ⟨m²⟩ above.
+        μ0 μ_at N β(⟨m²⟩ − ⟨|m|⟩²) below Tc and the zero-field response
+        μ0 μ_at N β ⟨m²⟩/n (n spin components) above.
         """
 
         def __init__(self, T, m_e, chi_par, Tc, m_e_err, chi_par_err, Tc_err, scan,
@@ -708,8 +726,8 @@ def equilibrium_curves(J, lattice, T, L=12, model="heisenberg", mu_atom=MU_B,
             Tc, Tc_err = curie.Tc, curie.Tc_err
     else:
         Tc = _positive("Tc", Tc, "K")
-    chi = np.where(T < Tc, scan.chi_par, scan.chi_tot)
-    chi_err = np.where(T < Tc, scan.chi_par_err, scan.chi_tot_err)
+    chi = np.where(T < Tc, scan.chi_par, scan.chi_zero_field)
+    chi_err = np.where(T < Tc, scan.chi_par_err, scan.chi_zero_field_err)
     cls = _table_class()
     return cls(T, np.clip(scan.m, 0.0, 1.0), chi, Tc, scan.m_err, chi_err, Tc_err, scan,
                curie)
