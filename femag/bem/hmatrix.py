@@ -146,7 +146,8 @@ def node_triangle_adjacency(triangles, n_nodes):
 # entries of K in numba
 #
 # ctx = (coords, tris, geom, tri_edges, edge_nodes, edge_len, perm, iperm, adj_ptr,
-#        adj_idx): the normalised surface and the cluster numbering.
+#        adj_idx, features): the normalised surface, the cluster numbering, and the
+#        node features of node_features().
 # A "patch" is a set of triangles with their distinct nodes and edges numbered
 # locally, so that one evaluation point needs one distance per node and one edge
 # integral per edge (shared by the triangles on both sides) instead of three each per
@@ -324,17 +325,46 @@ def _argmax_unused(v, used):
     return arg
 
 
+@nb.njit(cache=True, fastmath=FASTMATH)
+def _scale2(coords, perm, start, count):
+    """1/diam² of the bounding box of the nodes perm[start:start+count]."""
+    lo = np.full(3, np.inf)
+    hi = np.full(3, -np.inf)
+    for q in range(start, start + count):
+        v = perm[q]
+        for d in range(3):
+            lo[d] = min(lo[d], coords[v, d])
+            hi[d] = max(hi[d], coords[v, d])
+    diam2 = 0.0
+    for d in range(3):
+        diam2 += (hi[d] - lo[d]) ** 2
+    return 1.0 / diam2 if diam2 > 0.0 else 1.0
+
+
+@nb.njit(cache=True, fastmath=FASTMATH)
+def _spread(feat, perm, start, q, mind, scale2):
+    """mind[p] = min(mind[p], d²(p, q)) with d² = scale2·|x_p − x_q|² + |n_p − n_q|²
+    (position over the cluster diameter, and the node normal)."""
+    v = perm[start + q]
+    for p in range(mind.shape[0]):
+        u = perm[start + p]
+        dpos = ((feat[u, 0] - feat[v, 0]) ** 2 + (feat[u, 1] - feat[v, 1]) ** 2
+                + (feat[u, 2] - feat[v, 2]) ** 2)
+        dnor = ((feat[u, 3] - feat[v, 3]) ** 2 + (feat[u, 4] - feat[v, 4]) ** 2
+                + (feat[u, 5] - feat[v, 5]) ** 2)
+        d = scale2 * dpos + dnor
+        if d < mind[p]:
+            mind[p] = d
+
+
 @nb.njit(cache=True)
-def _next_unused(used, state):
-    """A pseudo-random unused index (deterministic LCG), −1 if none."""
-    n = used.shape[0]
-    state[0] = (state[0] * 6364136223846793005 + 1442695040888963407) & 0x7FFFFFFFFFFFFFFF
-    q0 = (state[0] >> 17) % n
-    for d in range(n):
-        q = (q0 + d) % n
-        if not used[q]:
-            return q
-    return -1
+def _farthest_unused(mind, used):
+    """The unused index farthest from every row/column looked at so far, −1 if none."""
+    best, arg = -1.0, -1
+    for p in range(mind.shape[0]):
+        if not used[p] and mind[p] > best:
+            best, arg = mind[p], p
+    return arg
 
 
 @nb.njit(cache=True, fastmath=FASTMATH)
@@ -368,10 +398,18 @@ def _norm(v):
 
 @nb.njit(cache=True, fastmath=FASTMATH)
 def _aca(rs, re, cs, ce, patch, ctx, scratch, tol, zero_tol, cap):
-    """ACA with partial pivoting, plus a reference row and column (ACA+), of the block
-    rows rs:re × columns cs:ce (permuted numbering); patch: the triangles touching
-    the columns. Returns (k, U (k, m), V (k, n)), block ≈ Uᵀ V, or k = −1 when the
-    approximation would not save memory (rank beyond cap or 1.5·mn/(m+n))."""
+    """ACA with partial pivoting of the block rows rs:re × columns cs:ce (permuted
+    numbering; patch: the triangles touching the columns), guarded by a reference
+    row and column (as in ACA+). Returns (k, U (k, m), V (k, n)), block ≈ Uᵀ V, or
+    k = −1 when the approximation would not save memory.
+
+    Stopping: ‖u_k‖‖v_k‖ ≤ tol‖S_k‖_F, and the residuals of the reference row and
+    column extrapolated to the block below the same bound, and still so for two more
+    reference pairs drawn afresh. References are drawn farthest (in position over the
+    cluster size, and in node normal) from every row/column looked at so far: on flat
+    faces whole sub-blocks of K vanish (x_i coplanar with the triangles of φ_j), and
+    pivots can stay in one face group while another group's coupling goes unseen."""
+    coords, perm, feat = ctx[0], ctx[6], ctx[10]
     m = re - rs
     n = ce - cs
     cap = max(1, min(cap, m, n))
@@ -379,35 +417,38 @@ def _aca(rs, re, cs, ce, patch, ctx, scratch, tol, zero_tol, cap):
     V = np.zeros((cap, n))
     used_r = np.zeros(m, dtype=np.bool_)
     used_c = np.zeros(n, dtype=np.bool_)
+    mind_r = np.full(m, np.inf)
+    mind_c = np.full(n, np.inf)
+    sr2 = _scale2(coords, perm, rs, m)
+    sc2 = _scale2(coords, perm, cs, n)
     row = np.empty(n)
     col = np.empty(m)
     rref = np.empty(n)
     cref = np.empty(m)
-    # the pseudo-random reference rows/columns depend on the block only (not on which
-    # rank builds it, nor in which order), so every distribution gives the same numbers
-    state = np.array([rs * 2654435761 + cs * 40503 + m * 977 + n], dtype=np.int64)
     floor2 = zero_tol * zero_tol * m * n      # a block below this Frobenius² is zero
-    iref = _next_unused(used_r, state)
+    iref = _farthest_unused(mind_r, used_r)
+    _spread(feat, perm, rs, iref, mind_r, sr2)
     _residual_row(iref, 0, U, V, rs, n, patch, ctx, rref)
-    jref = _next_unused(used_c, state)
+    jref = _farthest_unused(mind_c, used_c)
+    _spread(feat, perm, cs, jref, mind_c, sc2)
     _residual_col(jref, 0, U, V, rs, re, cs, ctx, scratch, cref)
     k = 0
     norm2 = 0.0
     next_i = -1
-    fresh = False   # references redrawn since the last pivot
     misses = 0
-    while True:
-        # ---- pivot row
+    for _ in range(4 * (m + n) + 16):
+        limit2 = max(tol * tol * norm2, floor2)
+        check = False
         if next_i >= 0:
             i = next_i
             _residual_row(i, k, U, V, rs, n, patch, ctx, row)
+        elif (_norm(rref) ** 2 * m <= limit2) and (_norm(cref) ** 2 * n <= limit2):
+            check = True      # the references see nothing left
         else:
             ia = _argmax_unused(cref, used_r)
             ja = _argmax_unused(rref, used_c)
             a = abs(cref[ia]) if ia >= 0 else 0.0
             b = abs(rref[ja]) if ja >= 0 else 0.0
-            if max(a, b) <= zero_tol:
-                return k, U[:k], V[:k]      # nothing left that the references can see
             if a >= b:
                 i = ia
                 _residual_row(i, k, U, V, rs, n, patch, ctx, row)
@@ -417,81 +458,81 @@ def _aca(rs, re, cs, ce, patch, ctx, scratch, tol, zero_tol, cap):
                 if i < 0:
                     return k, U[:k], V[:k]
                 _residual_row(i, k, U, V, rs, n, patch, ctx, row)
-        used_r[i] = True
-        j = _argmax_unused(row, used_c)
-        if j < 0 or abs(row[j]) <= zero_tol:
-            # a (numerically) zero residual row: pivot elsewhere next time
-            misses += 1
-            next_i = -1
-            if i == iref:
-                iref = _next_unused(used_r, state)
-                if iref < 0:
-                    return k, U[:k], V[:k]
-                _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
-            if misses > 2 * cap + 8:
-                return k, U[:k], V[:k]
-            continue
-        if k >= cap or 2 * (k + 1) * (m + n) > 3 * m * n:
-            return -1, U[:0], V[:0]     # not worth it: the caller stores the block dense
-        _residual_col(j, k, U, V, rs, re, cs, ctx, scratch, col)
-        used_c[j] = True
-        piv = row[j]
-        for q in range(m):
-            U[k, q] = col[q] / piv
-        for q in range(n):
-            V[k, q] = row[q]
-        # ‖S_k‖_F² = ‖S_{k−1}‖_F² + 2 Σ_l (u_l·u_k)(v_l·v_k) + ‖u_k‖²‖v_k‖²
-        cross = 0.0
-        for l in range(k):
-            su = 0.0
-            for q in range(m):
-                su += U[l, q] * U[k, q]
-            sv = 0.0
-            for q in range(n):
-                sv += V[l, q] * V[k, q]
-            cross += su * sv
-        nu = _norm(U[k])
-        nv = _norm(V[k])
-        norm2 = abs(norm2 + 2.0 * cross + (nu * nv) ** 2)
-        # update the references
-        fv = V[k, jref]
-        for q in range(m):
-            cref[q] -= U[k, q] * fv
-        fu = U[k, iref]
-        for q in range(n):
-            rref[q] -= fu * V[k, q]
-        k += 1
-        fresh = False
-        if used_r[iref]:
-            iref = _next_unused(used_r, state)
-            if iref >= 0:
-                _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
-        if used_c[jref]:
-            jref = _next_unused(used_c, state)
-            if jref >= 0:
-                _residual_col(jref, k, U, V, rs, re, cs, ctx, scratch, cref)
-        if iref < 0 or jref < 0:
-            return k, U[:k], V[:k]          # every row or every column is a pivot
-        limit2 = max(tol * tol * norm2, floor2)
-        if (nu * nv) ** 2 > limit2:
-            next_i = _argmax_unused(U[k - 1], used_r)
-            continue
-        # converged by the standard criterion: ask the references as well, and once
-        # with freshly drawn ones (they see rows/columns no pivot has touched)
-        while True:
-            ref_ok = (_norm(rref) ** 2 * m <= limit2) and (_norm(cref) ** 2 * n <= limit2)
-            if not ref_ok:
+        if not check:
+            used_r[i] = True
+            _spread(feat, perm, rs, i, mind_r, sr2)
+            j = _argmax_unused(row, used_c)
+            if j < 0 or abs(row[j]) <= zero_tol:
+                # a (numerically) zero residual row: pivot elsewhere next time
+                misses += 1
                 next_i = -1
+                if misses > 2 * cap + 8:
+                    return k, U[:k], V[:k]
+                continue
+            if k >= cap or 2 * (k + 1) * (m + n) > 3 * m * n:
+                return -1, U[:0], V[:0]     # not worth it: the caller stores it dense
+            _residual_col(j, k, U, V, rs, re, cs, ctx, scratch, col)
+            used_c[j] = True
+            _spread(feat, perm, cs, j, mind_c, sc2)
+            piv = row[j]
+            for q in range(m):
+                U[k, q] = col[q] / piv
+            for q in range(n):
+                V[k, q] = row[q]
+            # ‖S_k‖_F² = ‖S_{k−1}‖_F² + 2 Σ_l (u_l·u_k)(v_l·v_k) + ‖u_k‖²‖v_k‖²
+            cross = 0.0
+            for l in range(k):
+                su = 0.0
+                for q in range(m):
+                    su += U[l, q] * U[k, q]
+                sv = 0.0
+                for q in range(n):
+                    sv += V[l, q] * V[k, q]
+                cross += su * sv
+            nu = _norm(U[k])
+            nv = _norm(V[k])
+            norm2 = abs(norm2 + 2.0 * cross + (nu * nv) ** 2)
+            # update the reference residuals; replace a reference that became a pivot
+            fv = V[k, jref]
+            for q in range(m):
+                cref[q] -= U[k, q] * fv
+            fu = U[k, iref]
+            for q in range(n):
+                rref[q] -= fu * V[k, q]
+            k += 1
+            if used_r[iref]:
+                iref = _farthest_unused(mind_r, used_r)
+                if iref < 0:
+                    return k, U[:k], V[:k]          # every row is a pivot
+                _spread(feat, perm, rs, iref, mind_r, sr2)
+                _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
+            if used_c[jref]:
+                jref = _farthest_unused(mind_c, used_c)
+                if jref < 0:
+                    return k, U[:k], V[:k]          # every column is a pivot
+                _spread(feat, perm, cs, jref, mind_c, sc2)
+                _residual_col(jref, k, U, V, rs, re, cs, ctx, scratch, cref)
+            limit2 = max(tol * tol * norm2, floor2)
+            if (nu * nv) ** 2 > limit2:
+                next_i = _argmax_unused(U[k - 1], used_r)
+                continue
+        # converged by the standard criterion (or the references see nothing): the
+        # references must agree, and two more pairs drawn afresh as well
+        next_i = -1
+        for extra in range(3):
+            if not ((_norm(rref) ** 2 * m <= limit2) and (_norm(cref) ** 2 * n <= limit2)):
                 break
-            if fresh:
+            if extra == 2:
                 return k, U[:k], V[:k]
-            fresh = True
-            iref = _next_unused(used_r, state)
-            jref = _next_unused(used_c, state)
+            iref = _farthest_unused(mind_r, used_r)
+            jref = _farthest_unused(mind_c, used_c)
             if iref < 0 or jref < 0:
                 return k, U[:k], V[:k]
+            _spread(feat, perm, rs, iref, mind_r, sr2)
+            _spread(feat, perm, cs, jref, mind_c, sc2)
             _residual_row(iref, k, U, V, rs, n, patch, ctx, rref)
             _residual_col(jref, k, U, V, rs, re, cs, ctx, scratch, cref)
+    return k, U[:k], V[:k]
 
 
 @nb.njit(cache=True)
@@ -599,6 +640,18 @@ def _hmatvec(xp, yp, dblocks, doff, ddata, lblocks, loff_u, loff_v, ranks, udata
             yp[r] += acc
 
 
+def node_features(surface):
+    """(Nb, 6): node coordinates and unit node normals (area-weighted mean of the
+    adjacent triangles' normals), the space in which ACA spreads its references."""
+    weighted = surface.geom[:, 0:3] * surface.geom[:, 24:25]
+    normals = np.zeros((surface.n_nodes, 3))
+    for c in range(3):
+        np.add.at(normals, surface.triangles[:, c], weighted)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    normals /= np.where(length > 0, length, 1.0)
+    return np.ascontiguousarray(np.hstack([surface.coords, normals]))
+
+
 class HMatrixBlocks:
     """The blocks of B owned by one rank, built from a shared cluster tree/partition.
 
@@ -610,7 +663,8 @@ class HMatrixBlocks:
         nodes = surface.n_nodes
         adj_ptr, adj_idx = node_triangle_adjacency(surface.triangles, nodes)
         ctx = (surface.coords, surface.triangles, surface.geom, surface.tri_edges,
-               surface.edge_nodes, surface.edge_len, tree.perm, tree.iperm, adj_ptr, adj_idx)
+               surface.edge_nodes, surface.edge_len, tree.perm, tree.iperm, adj_ptr, adj_idx,
+               node_features(surface))
         scratch = _new_scratch(nodes, len(surface.edge_nodes), len(surface.triangles))
         # entries below zero_tol change no entry of B x by more than 1e-3·tol·max|x|
         zero_tol = 1e-3 * tol / max(nodes, 1)
