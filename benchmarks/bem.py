@@ -31,7 +31,7 @@ from femag.bem.operator import DenseBoundaryOperator, HierarchicalBoundaryOperat
 from femag.bem.surface import body_surface
 
 COMM = MPI.COMM_WORLD
-#: boundary nodes ≈ C / h² (measured once; the mesh is refined until Nb is within 10 %)
+#: boundary nodes ≈ C / h² (measured once; the mesh is refined until Nb is within 5 %)
 NODES_PER_INV_H2 = {"sphere": 10.0, "box": 7.0}
 #: a conservative dense assembly rate for the skip estimate (entries/s per core)
 RATE_GUESS = 7e6
@@ -45,9 +45,9 @@ def say(*args):
 def surface_with_nodes(kind, target):
     """A surface of `kind` with about `target` boundary nodes."""
     h = np.sqrt(NODES_PER_INV_H2[kind] / target)
-    for _ in range(4):
+    for _ in range(5):
         surf = body_surface(kind, h, comm=COMM)
-        if abs(surf.n_nodes - target) <= 0.1 * target:
+        if abs(surf.n_nodes - target) <= 0.05 * target:
             break
         h *= np.sqrt(surf.n_nodes / target)
     return surf
