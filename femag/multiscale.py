@@ -58,7 +58,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 from scipy import constants as _const
 
-from .atomistic import LATTICES, CLASSICAL_TC_OVER_J, hcp_neighbours, lattice as _lattice
+from .atomistic import CLASSICAL_TC_OVER_J, hcp_neighbours, lattice as _lattice
 
 __all__ = [
     "KB", "MU0", "MU_B", "HBAR", "EV", "G_ELECTRON",
