@@ -10,12 +10,16 @@
   the one that is not a leaf) down to dense leaf blocks.
 * low-rank blocks: adaptive cross approximation with partial pivoting, stopped when
   ‖u_k‖‖v_k‖ ≤ tol ‖S_k‖_F, guarded by a reference row and a reference column whose
-  residuals must be small as well (as in ACA+; they catch the zero sub-blocks that
-  flat faces create, where x_i and the triangles of φ_j are coplanar), then
-  recompressed by QR + SVD to the same relative tolerance.
+  residuals must be small as well (as in ACA+), and then by two more pairs drawn
+  afresh; references are drawn farthest (in position and node normal) from all rows
+  and columns seen so far. They catch the zero sub-blocks that flat faces create
+  (x_i coplanar with the triangles of φ_j), which can hide part of a block from the
+  pivots. Then recompressed by QR + SVD to the same relative tolerance; blocks that
+  would not save memory are stored dense.
 * entries: K_ij is summed over the triangles adjacent to node j (node→triangle
   adjacency in CSR form); a row of a block evaluates each triangle touching the
-  column cluster once and scatters its three Lindholm weights.
+  column cluster once and scatters its three Lindholm weights, with the node
+  distances and edge integrals shared between neighbouring triangles.
 """
 from __future__ import annotations
 
