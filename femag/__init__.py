@@ -1,0 +1,28 @@
+"""femag: finite-element micromagnetics on unstructured meshes (DOLFINx + PETSc + MPI).
+
+    import femag
+    mesh = femag.geometries.box(100e-9, 20e-9, 20e-9, h=2e-9)
+    sim = femag.Simulation(mesh, femag.Material(Ms=8.6e5, A=1.3e-11, alpha=0.5))
+    sim.add(femag.Exchange() + femag.Zeeman(H=(1e4, 0, 0)))
+    sim.minimize()
+
+All quantities in SI units: Ms in A/m, A in J/m, K in J/m³, D in J/m², H in A/m, t in s.
+"""
+from . import compat  # noqa: F401  (fails early with install instructions)
+from .anisotropy import CubicAnisotropy, UniaxialAnisotropy
+from .dmi import BulkDMI, InterfacialDMI
+from .exchange import Exchange
+from .material import GAMMA_DEFAULT, MU0, Material, MaterialError
+from .mesh import Mesh, MeshError
+from .minimize import MinimizationError
+from .simulation import Simulation
+from .term import Term
+from .zeeman import Zeeman
+from . import mesh as meshes  # noqa: F401
+import femag.geometries as geometries  # noqa: F401,E402
+
+__version__ = "0.1.0"
+
+__all__ = ["Simulation", "Material", "MaterialError", "Mesh", "MeshError", "MinimizationError",
+           "Exchange", "UniaxialAnisotropy", "CubicAnisotropy", "Zeeman", "InterfacialDMI",
+           "BulkDMI", "Term", "MU0", "GAMMA_DEFAULT", "geometries"]

@@ -28,6 +28,13 @@ except ImportError as err:  # pragma: no cover - depends on the installation
 
 from petsc4py import PETSc
 
+import logging as _logging
+
+# FFCx installs a root handler; setuptools then logs every JIT compilation at INFO
+# through it. Keep the handler for warnings only.
+for _handler in _logging.root.handlers:
+    _handler.setLevel(_logging.WARNING)
+
 DOLFINX_VERSION = dolfinx.__version__
 HAS_ADIOS2 = bool(getattr(dolfinx.common, "has_adios2", False))
 
@@ -81,6 +88,14 @@ def geometry_dofmap(mesh):
         return np.asarray(dofmap.array).reshape(ncells, -1)
     dofmap = np.asarray(dofmap)
     return dofmap.reshape(dofmap.shape[0], -1)
+
+
+def cell_dofs(space):
+    """(Block) dof of each local cell for a one-dof-per-cell space such as DG0."""
+    dm = space.dofmap
+    lst = dm.list
+    arr = np.asarray(lst.array if hasattr(lst, "array") else lst)
+    return arr.reshape(-1)
 
 
 def create_connectivity(mesh, d0, d1):
@@ -154,3 +169,66 @@ def apply_lifting(b, forms, bcs):
 
 def set_bc(b, bcs):
     dolfinx.fem.petsc.set_bc(b, bcs)
+
+
+# --- points --------------------------------------------------------------------------
+def interpolation_coordinates(space):
+    """(n_local_blocks, 3) coordinates of a P1 space's nodes (owned first, then ghosts)."""
+    return np.asarray(space.tabulate_dof_coordinates())[:, :3]
+
+
+def _bounding_box_tree(mesh):
+    import dolfinx.geometry as geo
+    tdim = mesh.topology.dim
+    if hasattr(geo, "bb_tree"):
+        return geo.bb_tree(mesh, tdim)
+    return geo.BoundingBoxTree(mesh, tdim)
+
+
+def probe(function, points):
+    """Evaluate `function` at points (n, 3) → (n, value_size), the same on every rank.
+
+    Each point is evaluated by the lowest rank whose cells contain it; NaN outside."""
+    import dolfinx.geometry as geo
+    from mpi4py import MPI
+    mesh = function.function_space.mesh
+    comm = mesh.comm
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    n = len(points)
+    size = function.function_space.dofmap.index_map_bs
+    values = np.zeros((n, size))
+    found = np.zeros(n, dtype=np.int32)
+    if n:
+        tree = _bounding_box_tree(mesh)
+        candidates = geo.compute_collisions(tree, points) if not hasattr(geo, "compute_collisions_points") \
+            else geo.compute_collisions_points(tree, points)
+        # own barycentric test: DOLFINx 0.5's GJK tolerance is absolute and misses
+        # every cell of a nanometre-sized mesh
+        n_owned = mesh.topology.index_map(mesh.topology.dim).size_local
+        x = mesh.geometry.x
+        dofmap = geometry_dofmap(mesh)
+        idx, cell_ids = [], []
+        for i in range(n):
+            for c in candidates.links(i):
+                if c >= n_owned:
+                    continue
+                p = x[dofmap[c]]
+                T = (p[1:] - p[0]).T
+                lam = np.linalg.solve(T, points[i] - p[0])
+                tol = 1e-10
+                if lam.min() >= -tol and lam.sum() <= 1 + tol:
+                    idx.append(i)
+                    cell_ids.append(c)
+                    break
+        if idx:
+            idx = np.array(idx)
+            values[idx] = np.asarray(function.eval(points[idx], np.array(cell_ids, dtype=np.int32))).reshape(len(idx), size)
+            found[idx] = 1
+    # the lowest rank holding a point wins: mark ranks, take min rank per point
+    owner = np.where(found == 1, comm.rank, comm.size).astype(np.int32)
+    comm.Allreduce(MPI.IN_PLACE, owner, op=MPI.MIN)
+    mine = (owner == comm.rank)
+    values[~mine] = 0.0
+    comm.Allreduce(MPI.IN_PLACE, values, op=MPI.SUM)
+    values[owner == comm.size] = np.nan
+    return values
