@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def comm():
     return MPI.COMM_WORLD
 
