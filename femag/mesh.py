@@ -276,19 +276,31 @@ def mesh_statistics(mesh):
         local = (edges.min(), edges.max(), quality.min(), vol.sum())
     else:
         local = (np.inf, 0.0, 1.0, 0.0)
-    dmesh.topology.create_connectivity(2, 3)
-    boundary_facets = compat.dolfinx.mesh.exterior_facet_indices(dmesh.topology)
-    vertex_map = dmesh.topology.index_map(0)
-    f2v = compat.create_connectivity(dmesh, 2, 0)
-    bverts = np.unique(np.concatenate([f2v.links(f) for f in boundary_facets])
-                       if len(boundary_facets) else np.zeros(0, np.int32))
-    bverts_owned = int(np.sum(bverts < vertex_map.size_local))
     return {
-        "nodes": vertex_map.size_global,
+        "nodes": dmesh.topology.index_map(0).size_global,
         "tetrahedra": dmesh.topology.index_map(3).size_global,
-        "boundary_nodes": comm.allreduce(bverts_owned, op=MPI.SUM),
+        "boundary_nodes": boundary_node_count(mesh),
         "min_edge": comm.allreduce(local[0], op=MPI.MIN),
         "max_edge": comm.allreduce(local[1], op=MPI.MAX),
         "worst_quality": comm.allreduce(local[2], op=MPI.MIN),
         "volume": comm.allreduce(local[3], op=MPI.SUM),
     }
+
+
+def boundary_node_count(mesh):
+    """Number of mesh nodes on the exterior surface, counted once over all ranks (collective).
+
+    exterior_facet_indices gives each rank only the facets it owns, whose nodes may be
+    owned by another rank: a P1 indicator is set on those nodes and summed into the
+    owners (reverse scatter), then each rank counts its owned nodes."""
+    import dolfinx.fem
+    dmesh = mesh.mesh
+    dmesh.topology.create_connectivity(2, 3)
+    facets = compat.dolfinx.mesh.exterior_facet_indices(dmesh.topology)
+    space = compat.scalar_space(dmesh)
+    indicator = dolfinx.fem.Function(space)
+    dofs = dolfinx.fem.locate_dofs_topological(space, 2, np.asarray(facets, dtype=np.int32))
+    indicator.x.array[dofs] = 1.0
+    compat.ghost_update_add(compat.petsc_vector(indicator))
+    n_owned = space.dofmap.index_map.size_local
+    return mesh.comm.allreduce(int(np.count_nonzero(indicator.x.array[:n_owned])), op=MPI.SUM)

@@ -160,20 +160,6 @@ def test_statistics_independent_of_ranks(comm, case):
         assert together[key] == pytest.approx(alone[key], rel=1e-12), key
 
 
-def test_box_boundary_nodes_counted_once(comm):
-    """Boundary nodes of a box = nodes on its six faces, counted from the coordinates."""
-    import dolfinx.fem
-    mesh = geo.box(16 * NM, 10 * NM, 6 * NM, 2 * NM, comm=comm)
-    V = compat.scalar_space(mesh.mesh)
-    n_owned = V.dofmap.index_map.size_local
-    x = compat.interpolation_coordinates(V)[:n_owned]
-    half = np.array([8, 5, 3]) * NM
-    on_face = np.any(np.abs(np.abs(x) - half) < 1e-3 * NM, axis=1)
-    expected = comm.allreduce(int(on_face.sum()), op=MPI.SUM)
-    assert isinstance(dolfinx.fem.Function(V), dolfinx.fem.Function)
-    assert mesh.statistics()["boundary_nodes"] == expected
-
-
 def test_two_spheres_one_or_two_regions(comm):
     r, d, h = 6 * NM, 15 * NM, 2 * NM
     one = geo.two_spheres(r, d, h, comm=comm)
