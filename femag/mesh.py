@@ -195,11 +195,12 @@ def load(path, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0):
 
 
 def generate(build, h, comm=MPI.COMM_WORLD, rank=0, name="femag", h_min=None,
-             optimize=True, unit_length=1.0):
+             optimize=True, unit_length=1.0, options=None):
     """Build a gmsh model with ``build(gmsh.model)`` on `rank`, mesh it, distribute it.
 
     `build` adds the geometry (OCC kernel) and its physical volume groups.
     `h` is the target element size in model units (metres unless `unit_length`).
+    `options`: extra numeric gmsh options for this mesh only, e.g. {"Mesh.Algorithm": 1}.
     """
     def make():
         import gmsh
@@ -209,9 +210,16 @@ def generate(build, h, comm=MPI.COMM_WORLD, rank=0, name="femag", h_min=None,
         gmsh.option.setNumber("Mesh.CharacteristicLengthMax", h)
         gmsh.option.setNumber("Mesh.CharacteristicLengthMin", h_min if h_min else 0.0)
         gmsh.option.setNumber("Mesh.CharacteristicLengthFromCurvature", 0)
-        gmsh.model.mesh.generate(3)
-        if optimize:
-            gmsh.model.mesh.optimize("")  # gmsh default tetrahedral optimiser
+        saved = {key: gmsh.option.getNumber(key) for key in (options or {})}
+        try:
+            for key, value in (options or {}).items():
+                gmsh.option.setNumber(key, value)
+            gmsh.model.mesh.generate(3)
+            if optimize:
+                gmsh.model.mesh.optimize("")  # gmsh default tetrahedral optimiser
+        finally:  # a session the caller opened keeps its own options
+            for key, value in saved.items():
+                gmsh.option.setNumber(key, value)
         return True
 
     if h <= 0 or not np.isfinite(h):
