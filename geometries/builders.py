@@ -2,9 +2,12 @@
 
 Each shape is a small validating function (``_sphere(radius, center)``, ...) that
 checks its arguments on every rank and returns ``draw(occ) -> [volume tags]``; the
-drawing happens in nm on the meshing rank only. :func:`_mesh` fragments all drawn
-volumes together (so touching bodies share conforming faces), tags them by name and
-meshes them through :func:`femag.mesh.generate`.
+drawing happens in nm on the meshing rank only. :func:`_fragmented` fragments all
+drawn volumes together (so touching bodies share conforming faces); :func:`_mesh` tags
+them by name and meshes them through :func:`femag.mesh.generate`. Flat and prismatic
+shapes (box, film, layers, disk, ring, curved strip, cylinder, nanotube) are instead
+extruded from their cross-section (:func:`_extruded`), which avoids slivers in thin
+bodies.
 """
 from __future__ import annotations
 
@@ -405,6 +408,8 @@ def two_spheres(radius, separation, h, comm=MPI.COMM_WORLD, center=(0.0, 0.0, 0.
 
     `names`: region names of the −x and +x sphere; equal names give one region."""
     _positive(radius=radius, separation=separation)
+    if isinstance(names, str) or len(names) != 2:
+        raise MeshError(f"names must be two region names (−x sphere, +x sphere), got {names!r}")
     if separation <= 2 * radius:
         raise MeshError(f"separation ({separation!r} m, centre to centre) must exceed "
                         f"2·radius ({2 * radius!r} m): the spheres would touch or overlap")

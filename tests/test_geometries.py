@@ -260,6 +260,7 @@ def test_bodies_later_part_wins_overlap(comm):
     (lambda: geo.spherical_shell(9e-9, 5e-9, 2e-9, polar_angle=4.0), "polar_angle"),
     (lambda: geo.cylinder(5e-9, 20e-9, 2e-9, axis="w"), "axis"),
     (lambda: geo.two_spheres(5e-9, 8e-9, 2e-9), "separation"),
+    (lambda: geo.two_spheres(5e-9, 12e-9, 2e-9, names="ab"), "two region names"),
     (lambda: geo.layers(10e-9, 10e-9, [2e-9, 2e-9], ["a"], 1e-9), "one name per thickness"),
     (lambda: geo.layers(10e-9, 10e-9, [2e-9, -2e-9], ["a", "b"], 1e-9), "thicknesses[1]"),
     (lambda: geo.bodies([("a", "cube", {})], 1e-9), "unknown shape"),
