@@ -113,7 +113,7 @@ def _volume_groups(model):
     return groups
 
 
-def from_gmsh_model(model=None, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0):
+def from_gmsh_model(model=None, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0, summary=True):
     """Distribute the current gmsh model (meshed on `rank`) as a femag :class:`Mesh`.
 
     Parameters
@@ -147,7 +147,10 @@ def from_gmsh_model(model=None, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0):
     import gmsh
     dmesh, cell_tags, facet_tags = compat.model_to_mesh(
         (model or gmsh.model) if comm.rank == rank else None, comm, rank, gdim=3)
-    return _finish(dmesh, cell_tags, facet_tags, regions, unit_length)
+    mesh = _finish(dmesh, cell_tags, facet_tags, regions, unit_length)
+    if summary:  # the user sees what was built before any physics runs
+        mesh.summary()
+    return mesh
 
 
 def _finish(dmesh, cell_tags, facet_tags, regions, unit_length):
@@ -169,7 +172,7 @@ def _finish(dmesh, cell_tags, facet_tags, regions, unit_length):
     return mesh
 
 
-def load(path, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0):
+def load(path, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0, summary=True):
     """Read a Gmsh ``.msh`` file with physical volume groups (on `rank`) and distribute it.
 
     `unit_length`: metres per file length unit (1e-9 for a file in nm).
@@ -189,18 +192,19 @@ def load(path, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0):
     if comm.rank == rank:
         with gmsh_session():
             _on_root(comm, rank, read)
-            return from_gmsh_model(None, comm, rank, unit_length)
+            return from_gmsh_model(None, comm, rank, unit_length, summary)
     _on_root(comm, rank, read)
-    return from_gmsh_model(None, comm, rank, unit_length)
+    return from_gmsh_model(None, comm, rank, unit_length, summary)
 
 
 def generate(build, h, comm=MPI.COMM_WORLD, rank=0, name="femag", h_min=None,
-             optimize=True, unit_length=1.0, options=None):
+             optimize=True, unit_length=1.0, options=None, summary=True):
     """Build a gmsh model with ``build(gmsh.model)`` on `rank`, mesh it, distribute it.
 
     `build` adds the geometry (OCC kernel) and its physical volume groups.
     `h` is the target element size in model units (metres unless `unit_length`).
     `options`: extra numeric gmsh options for this mesh only, e.g. {"Mesh.Algorithm": 1}.
+    `summary`: print the mesh summary on rank 0.
     """
     def make():
         import gmsh
@@ -228,11 +232,11 @@ def generate(build, h, comm=MPI.COMM_WORLD, rank=0, name="femag", h_min=None,
         with gmsh_session() as gmsh:
             try:
                 _on_root(comm, rank, make)
-                return from_gmsh_model(None, comm, rank, unit_length)
+                return from_gmsh_model(None, comm, rank, unit_length, summary)
             finally:
                 gmsh.model.remove() if gmsh.model.list() else None
     _on_root(comm, rank, make)
-    return from_gmsh_model(None, comm, rank, unit_length)
+    return from_gmsh_model(None, comm, rank, unit_length, summary)
 
 
 def _local_tets(mesh):
