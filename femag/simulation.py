@@ -230,6 +230,19 @@ class Simulation:
         from .minimize import minimize
         return minimize(self, tol=tol, max_iterations=max_iterations, verbose=verbose, **kwargs)
 
+    def run(self, t_end, save_every=None, output=None, integrator="rk45", callback=None,
+            **kwargs):
+        """Time-integrate to t_end (s): "rk45", "rk23" or "tangent-plane"; see
+        :func:`femag.integrators.run` (torques=, verbose=, rtol/atol/dt/dt_max, ...)."""
+        from .integrators import run
+        return run(self, t_end, save_every=save_every, output=output, integrator=integrator,
+                   callback=callback, **kwargs)
+
+    def relax(self, tol=1.0, alpha=None, **kwargs):
+        """Damped LLG until max |m × H_eff| < tol (A/m); see :func:`femag.integrators.relax`."""
+        from .integrators import relax
+        return relax(self, tol=tol, alpha=alpha, **kwargs)
+
     def save(self, directory, fields=(), overwrite=True):
         """Write the current state to `directory`: ParaView series (m, M, region, `fields`),
         table.csv row and info.json; see :mod:`femag.output`."""

@@ -1,0 +1,138 @@
+"""LLG dynamics and the time integrators against analytic macrospin results and the
+energy identities of the lumped-mass discretisation (SI units throughout)."""
+import numpy as np
+import pytest
+
+import femag
+from femag.integrators import RelaxationError
+from femag.material import GAMMA_DEFAULT as GAMMA
+
+
+def macrospin(alpha, H, theta0=1.0, comm=None):
+    """A 10 nm cube with exchange (uniform m stays uniform) in H ẑ (A/m), m tilted by theta0."""
+    mesh = femag.geometries.box(10e-9, 10e-9, 10e-9, h=5e-9)
+    sim = femag.Simulation(mesh, femag.Material(Ms=8e5, A=1.3e-11, alpha=alpha))
+    sim.add(femag.Exchange() + femag.Zeeman(H=(0, 0, H)))
+    sim.m = (np.sin(theta0), 0.0, np.cos(theta0))
+    return sim
+
+
+def precession_and_decay(result):
+    """Fitted angular frequency (rad/s) of ⟨m⟩ about ẑ and decay time (s) of tan(θ/2)."""
+    t = result.column("t")
+    mx, my, mz = result.column("mx"), result.column("my"), result.column("mz")
+    omega = np.polyfit(t, np.unwrap(np.arctan2(my, mx)), 1)[0]
+    theta = np.arccos(mz / np.sqrt(mx ** 2 + my ** 2 + mz ** 2))
+    rate = np.polyfit(t, np.log(np.tan(theta / 2)), 1)[0]
+    return omega, -1.0 / rate
+
+
+# the tangent-plane scheme is first order with an explicit Zeeman field: normalising
+# m + k v shortens the precession cone by (ωk)²/2 per step, a spurious anti-damping of
+# relative size ωk/(2α), so it needs α large and ωk small for 1% on the damping time.
+CASES = [("rk45", 0.05, {}), ("rk23", 0.05, {}), ("tangent-plane", 0.2, {"dt_fraction": 0.0005})]
+
+
+@pytest.mark.parametrize("integrator,alpha,opts", CASES, ids=[c[0] for c in CASES])
+def test_macrospin_frequency_and_damping_time(integrator, alpha, opts):
+    H = 4e5
+    sim = macrospin(alpha, H)
+    period = 2 * np.pi / (GAMMA * H)
+    tau = (1 + alpha ** 2) / (alpha * GAMMA * H)  # tan(θ/2) ∝ exp(−t/τ)
+    options = {}
+    if "dt_fraction" in opts:
+        options["dt"] = opts["dt_fraction"] * period
+    t_end = min(2.5 * tau, 8 * period)
+    result = sim.run(t_end, save_every=period / 16, integrator=integrator, verbose=False, **options)
+    omega, decay = precession_and_decay(result)
+    # γH/(1+α²) is the exact macrospin frequency; γH/2π itself differs by α² ≤ 4%
+    assert omega == pytest.approx(GAMMA * H / (1 + alpha ** 2), rel=5e-3)
+    assert decay == pytest.approx(tau, rel=1e-2)
+    assert sim.t == pytest.approx(t_end, rel=1e-12)
+    assert result.rows[-1]["t"] == pytest.approx(t_end, rel=1e-12)
+
+
+def nonuniform(alpha, A):
+    """20×20×5 nm film, exchange + tilted uniaxial anisotropy + Zeeman, non-uniform m."""
+    mesh = femag.geometries.box(20e-9, 20e-9, 5e-9, h=5e-9)
+    mat = femag.Material(Ms=8e5, A=A, alpha=alpha, Ku=1e5, axis=(1, 0, 1))
+    sim = femag.Simulation(mesh, mat)
+    sim.add(femag.Exchange() + femag.UniaxialAnisotropy() + femag.Zeeman(H=(0, 0, 2e5)))
+    sim.m = lambda x: np.array([0.5 + 0.5 * np.sin(x[0] / 5e-9), 0.5 * np.cos(x[1] / 4e-9) + 0 * x[0],
+                                np.ones_like(x[0])])
+    return sim
+
+
+def test_energy_conserved_without_damping():
+    """α = 0: each node is a nonlinear (anisotropy + Zeeman) oscillator, weakly coupled;
+    rk45 at its default tolerance keeps E within 1e-5 (relative) over 50 periods."""
+    sim = nonuniform(0.0, 1e-13)
+    period = 2 * np.pi / (GAMMA * 2e5)
+    result = sim.run(50 * period, save_every=period / 2, verbose=False)
+    E = result.column("E_total")
+    assert np.ptp(result.column("mx")) > 0.2  # the state really moves
+    assert np.max(np.abs(E - E[0])) / abs(E[0]) < 1e-5
+
+
+@pytest.mark.parametrize("integrator", ["rk45", "rk23", "tangent-plane"])
+def test_damping_never_raises_energy(integrator):
+    sim = nonuniform(0.1, 1.3e-11)
+    period = 2 * np.pi / (GAMMA * 2e5)
+    result = sim.run(2 * period, save_every=period / 8, integrator=integrator, verbose=False)
+    E = result.column("E_total")
+    assert E[-1] < E[0]
+    assert np.all(np.diff(E) <= 1e-12 * abs(E[0]))
+
+
+def test_time_dependent_field_sets_precession_phase():
+    """α = 0 in H(t) = H0 (1 + ½ sin ωt) ẑ: m turns about ẑ by γ ∫ H dt."""
+    H0, w = 4e5, 2 * np.pi * 5e9
+    mesh = femag.geometries.box(10e-9, 10e-9, 10e-9, h=5e-9)
+    sim = femag.Simulation(mesh, femag.Material(Ms=8e5, A=1.3e-11, alpha=0.0))
+    sim.add(femag.Exchange() + femag.Zeeman(H=(0, 0, H0), time_function=lambda t: 1 + 0.5 * np.sin(w * t)))
+    sim.m = (1.0, 0.0, 0.0)
+    seen = []
+    result = sim.run(2e-10, save_every=1e-11, verbose=False, callback=lambda s: seen.append(s.t))
+    t = result.column("t")
+    phase = np.unwrap(np.arctan2(result.column("my"), result.column("mx")))
+    exact = GAMMA * H0 * (t + 0.5 * (1 - np.cos(w * t)) / w)
+    assert np.max(np.abs(phase - exact)) < 1e-4
+    assert seen == pytest.approx(list(t), rel=1e-12)  # one callback per saved step
+
+
+def test_progress_line_and_counts(capsys, comm):
+    sim = macrospin(0.1, 4e5)
+    result = sim.run(2e-11, save_every=1e-11)
+    out = capsys.readouterr().out
+    if comm.rank == 0:
+        assert "max|m x H|" in out and "dt =" in out and "E =" in out
+    else:
+        assert out == ""
+    assert len(result.rows) == 3 and result.steps > 0 and result.evaluations >= result.steps
+
+
+@pytest.mark.parametrize("integrator", ["rk23", "tangent-plane"])
+def test_relax_reaches_torque_and_keeps_time(integrator):
+    sim = nonuniform(0.1, 1.3e-11)
+    sim.t = 1e-9
+    options = {"theta": 1.0, "max_angle": 0.2} if integrator == "tangent-plane" else {}
+    result = sim.relax(tol=10.0, alpha=0.5, integrator=integrator, verbose=False, **options)
+    assert sim.torque() < 12.0 and result.torque < 12.0
+    assert sim.t == 1e-9
+    with pytest.raises(RelaxationError, match="did not converge"):
+        nonuniform(0.1, 1.3e-11).relax(tol=1e-3, max_steps=5, verbose=False)
+
+
+def test_bad_input():
+    sim = macrospin(0.1, 4e5)
+    with pytest.raises(ValueError, match="integrator must be one of"):
+        sim.run(1e-11, integrator="euler", verbose=False)
+    with pytest.raises(ValueError, match="t_end"):
+        sim.run(0.0, verbose=False)
+    with pytest.raises(ValueError, match="theta"):
+        sim.run(1e-11, integrator="tangent-plane", theta=0.3, verbose=False)
+    with pytest.raises(ValueError, match="rtol"):
+        sim.run(1e-11, rtol=-1, verbose=False)
+    with pytest.raises(ValueError, match="relax needs α > 0"):
+        femag.Simulation(femag.geometries.box(10e-9, 10e-9, 10e-9, h=5e-9),
+                         femag.Material(Ms=8e5, alpha=0.0)).relax(verbose=False)
