@@ -10,6 +10,7 @@ All quantities in SI units: Ms in A/m, A in J/m, K in J/m³, D in J/m², H in A/
 """
 from . import compat  # noqa: F401  (fails early with install instructions)
 from .anisotropy import CubicAnisotropy, UniaxialAnisotropy
+from .demag import Demag
 from .dmi import BulkDMI, InterfacialDMI
 from .exchange import Exchange
 from .material import GAMMA_DEFAULT, MU0, Material, MaterialError
@@ -26,4 +27,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Simulation", "Material", "MaterialError", "Mesh", "MeshError", "MinimizationError",
            "Exchange", "UniaxialAnisotropy", "CubicAnisotropy", "Zeeman", "InterfacialDMI",
-           "BulkDMI", "Term", "MU0", "GAMMA_DEFAULT", "geometries"]
+           "BulkDMI", "Demag", "Term", "MU0", "GAMMA_DEFAULT", "geometries"]
