@@ -136,3 +136,68 @@ def test_bad_input():
     with pytest.raises(ValueError, match="relax needs α > 0"):
         femag.Simulation(femag.geometries.box(10e-9, 10e-9, 10e-9, h=5e-9),
                          femag.Material(Ms=8e5, alpha=0.0)).relax(verbose=False)
+
+
+# --- spin-transfer torques ------------------------------------------------------------------
+def wall_strip(alpha, L=200e-9):
+    """A 200 × 4 × 4 nm strip (easy axis x, no demag) holding a relaxed transverse wall at x = 0."""
+    mesh = femag.geometries.box(L, 4e-9, 4e-9, h=2e-9)
+    sim = femag.Simulation(mesh, femag.Material(Ms=8e5, A=1.3e-11, alpha=alpha, Ku=2e5, axis=(1, 0, 0)))
+    sim.add(femag.Exchange() + femag.UniaxialAnisotropy())
+    width = np.sqrt(1.3e-11 / 2e5)
+    sim.m = lambda x: np.array([-np.tanh(x[0] / width), 1 / np.cosh(x[0] / width), 0 * x[0]])
+    sim.minimize(tol=1.0)
+    return sim
+
+
+@pytest.mark.parametrize("alpha,beta", [(0.1, 0.1), (0.5, 0.0)])
+def test_zhang_li_wall_velocity(alpha, beta):
+    """β = α: the wall moves rigidly with u; a wall free to precess (no hard axis here)
+    moves with (1 + αβ)/(1 + α²) u (Thiaville et al. 2005)."""
+    from femag.stt import ZhangLi
+    L = 200e-9
+    sim = wall_strip(alpha, L)
+    torque = ZhangLi(J=(5.5e12, 0, 0), P=0.5, beta=beta)
+    u = torque.u(8e5)[0]
+    assert u == pytest.approx(-199.0, rel=1e-3)  # m/s, against J (electron flow)
+    result = sim.run(5e-11, save_every=5e-12, torques=[torque], verbose=False)
+    # m_x = −tanh((x − x0)/Δ) ⇒ ⟨m_x⟩ = 2 x0 / L while the wall is far from the ends
+    velocity = np.polyfit(result.column("t"), L * result.column("mx") / 2, 1)[0]
+    assert velocity == pytest.approx(u * (1 + alpha * beta) / (1 + alpha ** 2), rel=0.05)
+
+
+def test_slonczewski_macrospin_switching():
+    """No field, polariser ẑ, Λ = 1: m_z = tanh(γ β_J ε t/(1+α²) + atanh m_z0) and m
+    turns about ẑ at α γ β_J ε/(1+α²)."""
+    from femag.stt import E_CHARGE, HBAR, Slonczewski
+    alpha, J, d, P = 0.1, 5e12, 5e-9, 0.4
+    mesh = femag.geometries.box(10e-9, 10e-9, d, h=5e-9)
+    sim = femag.Simulation(mesh, femag.Material(Ms=8e5, A=1.3e-11, alpha=alpha))
+    sim.add(femag.Exchange())
+    sim.m = (1.0, 0.0, -0.2)
+    mz0 = sim.m_average()[2]
+    torque = Slonczewski(J=J, p=(0, 0, 1), thickness=d, P=P)
+    rate = GAMMA * HBAR * J / (femag.MU0 * E_CHARGE * 8e5 * d) * (P / 2) / (1 + alpha ** 2)
+    result = sim.run(3 / rate, save_every=0.1 / rate, torques=[torque], verbose=False)
+    t = result.column("t")
+    mx, my, mz = result.column("mx"), result.column("my"), result.column("mz")
+    assert np.max(np.abs(mz - np.tanh(rate * t + np.arctanh(mz0)))) < 1e-4
+    phase = np.polyfit(t, np.unwrap(np.arctan2(my, mx)), 1)[0]
+    assert abs(phase) == pytest.approx(alpha * rate, rel=1e-3)
+    # J < 0 pushes m away from the polariser
+    sim.t = 0.0
+    sim.m = (1.0, 0.0, 0.2)
+    back = sim.run(1 / rate, torques=[Slonczewski(J=-J, p=(0, 0, 1), thickness=d, P=P)], verbose=False)
+    assert back.rows[-1]["mz"] < 0.2 - 0.5
+
+
+def test_stt_bad_input():
+    from femag.stt import Slonczewski, ZhangLi
+    with pytest.raises(ValueError, match="3-vector"):
+        ZhangLi(J=1e12)
+    with pytest.raises(ValueError, match="P must be"):
+        ZhangLi(J=(1e12, 0, 0), P=2)
+    with pytest.raises(ValueError, match="implausibly large"):
+        Slonczewski(J=1e11, p=(0, 0, 1), thickness=3.0)
+    with pytest.raises(ValueError, match="non-zero"):
+        Slonczewski(J=1e11, p=(0, 0, 0), thickness=3e-9)
