@@ -19,6 +19,7 @@ from .minimize import MinimizationError
 from .simulation import Simulation
 from .term import Term
 from .zeeman import Zeeman
+from .load import load  # noqa: F401  (femag.load("out/"): a saved run)
 from . import mesh as meshes  # noqa: F401
 from . import states, walls  # noqa: F401,E402  (sim.m = femag.states.bloch_wall(...))
 import femag.geometries as geometries  # noqa: F401,E402

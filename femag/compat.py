@@ -8,6 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+# PyPI wheels of h5py and VTK carry their own HDF5 / C++ runtime pieces; loaded after
+# Debian's DOLFINx they bind to its libraries and fail (h5py: "Not a datatype"; VTK:
+# std::bad_alloc in every scalar bar). Loading them first avoids both (~0.1 s each).
+for _early in ("h5py", "vtkmodules.vtkCommonCore"):
+    try:
+        __import__(_early)
+    except Exception:  # optional: only femag.output, femag.load and femag.plot need them
+        pass
+
 try:
     import dolfinx
     import dolfinx.fem
