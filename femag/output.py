@@ -95,11 +95,12 @@ def gather_mesh(sim):
 def nodal_ms(sim):
     """Ms at the P1 nodes (A/m), owned nodes: ∫Ms φ_i dx / ∫φ_i dx (volume-weighted where
     regions meet, the weighting of the lumped field)."""
-    v = ufl.TestFunction(compat.scalar_space(sim.mesh.mesh))
-    num = compat.assemble_vector(compat.dolfinx.fem.form(sim.params.Ms * v * ufl.dx))
-    den = compat.assemble_vector(compat.dolfinx.fem.form(1.0 * v * ufl.dx))
-    n = sim.n_owned  # the scalar P1 space numbers nodes like the vector one's blocks
-    return num.array[:n] / den.array[:n]
+    v = ufl.TestFunction(sim.V)  # m's own space, so the entries line up with m's nodes
+    ones = ufl.as_vector((1.0, 1.0, 1.0))
+    num = compat.assemble_vector(compat.dolfinx.fem.form(sim.params.Ms * ufl.inner(ones, v) * ufl.dx))
+    den = compat.assemble_vector(compat.dolfinx.fem.form(ufl.inner(ones, v) * ufl.dx))
+    n = 3 * sim.n_owned
+    return num.array[:n:3] / den.array[:n:3]
 
 
 def write_atomic(path, data, mode="w"):
@@ -217,7 +218,7 @@ class Output:
                 raise ValueError(f"unknown output field {name!r}; known: {', '.join(known)} "
                                  f"(add the term before creating the output)")
             self.fields[key] = key
-        self.regions = dict(sim.mesh.regions) if len(sim.mesh.regions) > 1 else {}
+        self._region_forms = self._region_average_forms(sim)
         self.columns = None
         self.steps = []  # (time in s, step file name)
         self.n_saves = 0
@@ -247,6 +248,21 @@ class Output:
         self._write_info()
         self.log(f"output opened: {self.n_nodes} nodes, {self.n_cells} tetrahedra, "
                  f"{self.comm.size} rank(s)")
+
+    @staticmethod
+    def _region_average_forms(sim):
+        """{region name: ([∫m_x dx_r, ∫m_y dx_r, ∫m_z dx_r] forms, volume m³)} when the mesh
+        has several regions (compiled once: sim.m_average(region) builds them per call)."""
+        if len(sim.mesh.regions) < 2:
+            return {}
+        dx = ufl.Measure("dx", domain=sim.mesh.mesh, subdomain_data=sim.mesh.cell_tags)
+        result = {}
+        for name, tag in sim.mesh.regions.items():
+            volume = sim.comm.allreduce(compat.dolfinx.fem.assemble_scalar(
+                compat.dolfinx.fem.form(1.0 * dx(tag))), op=MPI.SUM)
+            result[name] = ([compat.dolfinx.fem.form(sim.m[i] * dx(tag)) for i in range(3)],
+                            volume)
+        return result
 
     def _region_name(self, tag):
         names = [n for n, t in self.sim.mesh.regions.items() if t == tag]
@@ -288,8 +304,10 @@ class Output:
         row.update({f"E_{k} [J]": v for k, v in energies.items()})
         if not any(k.startswith("max_torque") for k in extra):
             row["max_torque [A/m]"] = sim.torque()
-        for name, tag in self.regions.items():
-            row.update(zip((f"mx_{name}", f"my_{name}", f"mz_{name}"), sim.m_average(tag)))
+        for name, (forms, volume) in self._region_forms.items():
+            local = np.array([compat.dolfinx.fem.assemble_scalar(f) for f in forms])
+            average = self.comm.allreduce(local, op=MPI.SUM) / volume
+            row.update(zip((f"mx_{name}", f"my_{name}", f"mz_{name}"), average))
         for key, value in extra.items():
             if key in row:
                 raise ValueError(f"extra table column {key!r} clashes with a standard column")

@@ -74,7 +74,9 @@ def render(grid, filename, kind="surface", component="mx", normal="z", max_arrow
         grid.point_data["_colour"] = values
     lo, hi = float(np.min(values)), float(np.max(values))
     clim = (-1.0, 1.0) if component in COMPONENTS else (lo, hi if hi > lo else lo + 1.0)
-    bar = {"title": label}  # a custom fmt crashes VTK 9.7 wheels here (std::regex)
+    # (no custom label fmt: it crashed VTK wheels loaded after DOLFINx, see femag.compat)
+    bar = {"title": label, "vertical": True, "position_x": 0.86, "position_y": 0.15,
+           "height": 0.7, "width": 0.08}
     plotter = pyvista.Plotter(off_screen=True, window_size=list(window_size))
     plotter.set_background("white")
     if kind == "surface":

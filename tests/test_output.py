@@ -207,6 +207,23 @@ def test_sim_save_appends_and_temperature_column(sim, mpi_tmp_path):
             sim.temperature = original
 
 
+def test_llb_norm_column_and_series(comm, mpi_tmp_path):
+    """LLB: |m| = M/Ms(0) varies; ⟨|m|⟩ is a column and |m| a ParaView array."""
+    mesh = femag.geometries.box(10e-9, 10e-9, 5e-9, h=2.5e-9, comm=comm)
+    sim = femag.Simulation(mesh, femag.Material(Ms=MS, A=A, Tc=600.0, llb_lambda=0.01),
+                           equation="llb")
+    sim.add(femag.Exchange())
+    # |m| = 0.2 + 0.6 (x + 5 nm)/10 nm, linear in x, so its volume average is 0.5 exactly
+    sim.m = lambda x: np.array([0.2 + 0.6 * (x[0] + 5e-9) / 1e-8, 0 * x[0], 0 * x[0]])
+    row = Output(sim, mpi_tmp_path).write()
+    assert list(row)[:5] == ["t [s]", "mx", "my", "mz", "m_norm"]
+    assert row["m_norm"] == pytest.approx(0.5, rel=1e-12)
+    run = femag.load(mpi_tmp_path)
+    np.testing.assert_allclose(run.array("|m|"), 0.2 + 0.6 * (run.points()[:, 0] + 5e-9) / 1e-8,
+                               rtol=1e-12)
+    np.testing.assert_allclose(run.array("M")[:, 0], MS * run.array("|m|"), rtol=1e-12)
+
+
 def test_two_regions_columns_and_nodal_M(comm, mpi_tmp_path):
     mesh = femag.geometries.layers(10e-9, 10e-9, [2.5e-9, 2.5e-9], ["bottom", "top"],
                                    h=2.5e-9, comm=comm)
