@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import ufl
@@ -40,7 +41,7 @@ from . import compat
 #: Below this coherence of the transverse magnetisation a wall is "asymmetric"/"vortex".
 COHERENCE_THRESHOLD = 0.85
 
-__all__ = ["WallInfo", "analyze", "nodal_data", "profile", "fit_tanh", "cross_section_area",
+__all__ = ["WallInfo", "analyze", "position", "nodal_data", "profile", "fit_tanh", "cross_section_area",
            "wall_energy", "COHERENCE_THRESHOLD"]
 
 
@@ -200,25 +201,9 @@ def wall_energy(sim, direction, uniform_energy=None):
     return energy, float(uniform_energy)
 
 
-def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=None):
-    """Measure the domain wall of `sim` along `normal` (collective, same on all ranks).
-
-    Parameters
-    ----------
-    normal : 3-vector
-        Wall normal n (the sample must extend well beyond the wall along n).
-    easy_axis : 3-vector, optional
-        Domain axis u; default from the averaged m at the two ends (see module docstring).
-    uniform_energy : float, optional
-        E_uniform in J (e.g. from a relaxed single-domain run); default: mean energy of
-        the exactly uniform states ±u.
-    area : float, optional
-        Cross-section in m² (default: measured at the wall centre).
-
-    Returns
-    -------
-    WallInfo with position (m), width Δ (m), kind, energy_per_area (J/m²), ...
-    """
+def _locate(sim, normal, easy_axis):
+    """Gathered nodal data (s, w, m), the averaged profile (sb, mbar), the domain axis u
+    and the tanh fit (s0, delta, c1) as a namespace (collective)."""
     n = _unit(normal, "normal")
     x, w, m = nodal_data(sim)
     s = x @ n
@@ -246,6 +231,38 @@ def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=Non
         raise ValueError(f"no wall found along normal {tuple(n)}: m·u does not change")
     guess = (np.trapz(bump * sb, sb) / bump_area, max(bump_area / 2, spacing / 4))
     s0, delta, _, c1 = fit_tanh(s, m @ u, w, guess)
+    return SimpleNamespace(n=n, s=s, w=w, m=m, sb=sb, mbar=mbar, u=u, s0=s0, delta=delta,
+                           c1=c1, spacing=spacing)
+
+
+def position(sim, normal=(1, 0, 0), easy_axis=None):
+    """(s0, Δ) in m: the wall centre along `normal` and its tanh width (collective, cheap:
+    no energies; use it to follow a moving wall)."""
+    fit = _locate(sim, normal, easy_axis)
+    return fit.s0, fit.delta
+
+
+def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=None):
+    """Measure the domain wall of `sim` along `normal` (collective, same on all ranks).
+
+    Parameters
+    ----------
+    normal : 3-vector
+        Wall normal n (the sample must extend well beyond the wall along n).
+    easy_axis : 3-vector, optional
+        Domain axis u; default from the averaged m at the two ends (see module docstring).
+    uniform_energy : float, optional
+        E_uniform in J (e.g. from a relaxed single-domain run); default: mean energy of
+        the exactly uniform states ±u.
+    area : float, optional
+        Cross-section in m² (default: measured at the wall centre).
+
+    Returns
+    -------
+    WallInfo with position (m), width Δ (m), kind, energy_per_area (J/m²), ...
+    """
+    fit = _locate(sim, normal, easy_axis)
+    n, s, w, m, mbar, u, s0, delta = fit.n, fit.s, fit.w, fit.m, fit.mbar, fit.u, fit.s0, fit.delta
 
     # rotation axis of the averaged profile: Σ m̄_k × (m̄_{k+1} − m̄_k)
     omega = np.sum(np.cross(mbar[:-1], np.diff(mbar, axis=0)), axis=0)
@@ -268,9 +285,9 @@ def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=Non
             kind = "bloch" if psi < math.pi / 4 else "neel"
 
     if area is None:
-        area = cross_section_area(sim, n, s0, max(3 * delta, 4 * spacing))
+        area = cross_section_area(sim, n, s0, max(3 * delta, 4 * fit.spacing))
     energy, e_uniform = wall_energy(sim, u, uniform_energy)
     return WallInfo(position=s0, width=delta, kind=kind,
                     energy_per_area=(energy - e_uniform) / area, normal=n, domain_axis=u,
-                    rotation_axis=omega, neel_angle=psi, coherence=coherence, amplitude=c1,
+                    rotation_axis=omega, neel_angle=psi, coherence=coherence, amplitude=fit.c1,
                     area=float(area), energy=energy, uniform_energy=e_uniform)
