@@ -212,6 +212,19 @@ def _default_pc():
     return "hypre" if PETSc.Sys.hasExternalPackage("hypre") else "gamg"
 
 
+#: AMG settings for 3D P1 Laplacians (measured on a 27k-node sphere: HMIS coarsening
+#: with ext+i interpolation and ≤ 4 weights per row halves the CG time against
+#: BoomerAMG's defaults, whose coarse levels fill up in 3D). Options the user sets in the
+#: PETSc database under the solver's prefix take precedence.
+AMG_OPTIONS = {
+    "hypre": {"pc_hypre_boomeramg_coarsen_type": "HMIS",
+              "pc_hypre_boomeramg_interp_type": "ext+i",
+              "pc_hypre_boomeramg_P_max": 4,
+              "pc_hypre_boomeramg_strong_threshold": 0.25},
+    "gamg": {"pc_gamg_threshold": 0.02, "pc_gamg_agg_nsmooths": 1},
+}
+
+
 class Demag(Term):
     """Demagnetising field (Fredkin–Koehler FEM/BEM), H in A/m, E in J.
 
@@ -335,7 +348,15 @@ class Demag(Term):
             pc.setType("gamg")
         ksp.setTolerances(rtol=self.ksp_rtol, atol=self.ksp_atol, max_it=self.ksp_max_it)
         ksp.setInitialGuessNonzero(True)
-        ksp.setFromOptions()
+        opts = PETSc.Options()
+        ours = [key for key in AMG_OPTIONS[self.pc] if not opts.hasName(prefix + key)]
+        for key in ours:
+            opts[prefix + key] = AMG_OPTIONS[self.pc][key]
+        try:
+            ksp.setFromOptions()
+        finally:  # leave the global options database as we found it
+            for key in ours:
+                opts.delValue(prefix + key)
         ksp.setUp()  # the AMG hierarchy is built here, once
         return ksp
 
