@@ -42,7 +42,8 @@ from . import compat
 COHERENCE_THRESHOLD = 0.85
 
 __all__ = ["WallInfo", "analyze", "position", "nodal_data", "profile", "fit_tanh", "cross_section_area",
-           "wall_energy", "COHERENCE_THRESHOLD"]
+           "wall_energy", "cell_energies",
+           "local_energy_per_area", "COHERENCE_THRESHOLD"]
 
 
 @dataclass
@@ -201,11 +202,16 @@ def wall_energy(sim, direction, uniform_energy=None):
     return energy, float(uniform_energy)
 
 
-def _locate(sim, normal, easy_axis):
+def _locate(sim, normal, easy_axis, mask=None):
     """Gathered nodal data (s, w, m), the averaged profile (sb, mbar), the domain axis u
     and the tanh fit (s0, delta, c1) as a namespace (collective)."""
     n = _unit(normal, "normal")
     x, w, m = nodal_data(sim)
+    if mask is not None:
+        keep = np.asarray(mask(x), bool)
+        if not keep.any():
+            raise ValueError("the mask selects no nodes")
+        x, w, m = x[keep], w[keep], m[keep]
     s = x @ n
     span = s.max() - s.min()
     if not span > 0:
@@ -235,14 +241,14 @@ def _locate(sim, normal, easy_axis):
                            c1=c1, spacing=spacing)
 
 
-def position(sim, normal=(1, 0, 0), easy_axis=None):
+def position(sim, normal=(1, 0, 0), easy_axis=None, mask=None):
     """(s0, Δ) in m: the wall centre along `normal` and its tanh width (collective, cheap:
-    no energies; use it to follow a moving wall)."""
-    fit = _locate(sim, normal, easy_axis)
+    no energies; use it to follow a moving wall). `mask` as in :func:`analyze`."""
+    fit = _locate(sim, normal, easy_axis, mask)
     return fit.s0, fit.delta
 
 
-def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=None):
+def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=None, mask=None):
     """Measure the domain wall of `sim` along `normal` (collective, same on all ranks).
 
     Parameters
@@ -256,12 +262,15 @@ def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=Non
         the exactly uniform states ±u.
     area : float, optional
         Cross-section in m² (default: measured at the wall centre).
+    mask : callable, optional
+        Nodes (N, 3) in m → bool: measure the wall only there (e.g. away from the ends
+        of a strip); the energy is still that of the whole sample.
 
     Returns
     -------
     WallInfo with position (m), width Δ (m), kind, energy_per_area (J/m²), ...
     """
-    fit = _locate(sim, normal, easy_axis)
+    fit = _locate(sim, normal, easy_axis, mask)
     n, s, w, m, mbar, u, s0, delta = fit.n, fit.s, fit.w, fit.m, fit.mbar, fit.u, fit.s0, fit.delta
 
     # rotation axis of the averaged profile: Σ m̄_k × (m̄_{k+1} − m̄_k)
@@ -291,3 +300,87 @@ def analyze(sim, normal=(1, 0, 0), easy_axis=None, uniform_energy=None, area=Non
                     energy_per_area=(energy - e_uniform) / area, normal=n, domain_axis=u,
                     rotation_axis=omega, neel_angle=psi, coherence=coherence, amplitude=fit.c1,
                     area=float(area), energy=energy, uniform_energy=e_uniform)
+
+
+# --- local energy densities: walls in finite samples ----------------------------------------
+def _cell_energy_forms(sim):
+    """{term name: form of ∫ w q dx} with q the DG0 test function: per-cell energies (J)."""
+    forms = getattr(sim, "_wall_cell_forms", None)
+    names = [t.name for t in sim.terms]
+    if forms is not None and list(forms)[:-1] == names:
+        return forms
+    from .material import MU0
+    from .term import EnergyTerm
+    Q = compat.scalar_space(sim.mesh.mesh, "DG", 0)
+    q = ufl.TestFunction(Q)
+    forms = {}
+    for term in sim.terms:
+        if isinstance(term, EnergyTerm):
+            w = term.density(sim.m, sim.params)
+        else:
+            # field terms: Zeeman w = −μ0 Ms m·H is linear in m; demag w = −½ μ0 Ms m·H_d is
+            # the self-energy of m's own field (term.H is the P1 field of the last evaluation)
+            factor = 0.5 if term.name == "demag" else 1.0
+            w = -factor * MU0 * sim.params.Ms * ufl.dot(sim.m, term.H)
+        forms[term.name] = compat.dolfinx.fem.form(w * q * ufl.dx)
+    forms["_volume"] = compat.dolfinx.fem.form(1.0 * q * ufl.dx)
+    sim._wall_cell_forms = forms
+    sim._wall_cell_space = Q
+    return forms
+
+
+def cell_energies(sim):
+    """(centroids (N, 3) m, volumes (N,) m³, energies (N,) J) of all cells, the same on
+    every rank (collective).
+
+    Densities: each EnergyTerm's own; −μ0 Ms m·H for Zeeman and −½ μ0 Ms m·H_d for demag
+    with the (projected, P1) fields, so their sum differs from sim.energy() by the
+    projection error of H_d (a few 0.1 %)."""
+    forms = _cell_energy_forms(sim)
+    for term in sim.terms:
+        if term.name in forms and not hasattr(term, "density"):
+            term.field()  # bring term.H to the current m
+    Q = sim._wall_cell_space
+    n = Q.dofmap.index_map.size_local
+    total = np.zeros(n)
+    for name, form in forms.items():
+        values = compat.dolfinx.fem.petsc.assemble_vector(form).getArray()[:n]
+        if name == "_volume":
+            volumes = values
+        else:
+            total += values
+    centroids = compat.interpolation_coordinates(Q)[:n]
+    data = np.vstack(sim.comm.allgather(np.column_stack([centroids, volumes, total])))
+    data = data[np.lexsort((data[:, 2], data[:, 1], data[:, 0]))]
+    return data[:, :3], data[:, 3], data[:, 4]
+
+
+def local_energy_per_area(sim, normal=(1, 0, 0), mask=None, position=None, core=None,
+                          edge=0.15):
+    """Wall energy per area (J/m²) from local energy densities, for samples whose ends
+    carry magnetic charges that a uniform reference state would not share (collective).
+
+    The cells inside `mask` (a callable of centroids (N, 3) → bool; default all) are
+    binned along s = x·n into an energy line density e(s) (J/m); the domain density
+    e_dom is the mean of e over the outer `edge` fraction at both ends, and
+    σ = ∫ (e(s) − e_dom) ds / a with a the masked volume per unit length (m², the
+    length between the outermost masked nodes: exact for prisms along n).
+    `position`, `core` (m): optional; the ends must lie outside |s − position| < core."""
+    n = _unit(normal, "normal")
+    centroids, volumes, energies = cell_energies(sim)
+    keep = np.ones(len(energies), bool) if mask is None else np.asarray(mask(centroids), bool)
+    if not keep.any():
+        raise ValueError("the mask selects no cells")
+    s, v, e = centroids[keep] @ n, volumes[keep], energies[keep]
+    span = s.max() - s.min()
+    lo, hi = s.min() + edge * span, s.max() - edge * span
+    if position is not None and core is not None and not (lo < position - core and position + core < hi):
+        raise ValueError("the wall core reaches into the domain reference at the ends; "
+                         "use a longer sample or a smaller edge fraction")
+    outer = (s < lo) | (s > hi)
+    e_dom = e[outer].sum() / v[outer].sum()  # energy per volume in the domains (J/m³)
+    x = nodal_data(sim)[0]
+    nodes = x[np.asarray(mask(x), bool)] if mask is not None else x
+    length = np.ptp(nodes @ n) if len(nodes) else span
+    area = v.sum() / length  # masked cross-section (m²)
+    return float((e.sum() - e_dom * v.sum()) / area)

@@ -251,3 +251,16 @@ def test_walker_breakdown(walker_bar):
     with the 0.9 H_W case above this puts the numerical breakdown field within 10 %."""
     _, _, tilt = walker_run(walker_bar, 1.1)
     assert np.max(np.abs(tilt)) > math.pi / 4 + 0.2
+
+
+def test_local_energy_per_area(bar_x):
+    """σ from local densities (domain density from the ends) equals (E − E_uniform)/area."""
+    sim = wall_sim(bar_x)
+    sim.add(femag.Zeeman(H=(0, 0, 0)))  # a field term through the H-based density
+    sim.m = states.bloch_wall(width=DELTA)
+    sigma = walls.local_energy_per_area(sim)
+    assert sigma == pytest.approx(walls.analyze(sim).energy_per_area, rel=0.002)
+    central = walls.local_energy_per_area(sim, mask=lambda x: np.abs(x[:, 1]) < 0.6e-9)
+    assert central == pytest.approx(SIGMA0, rel=0.01)
+    masked = walls.analyze(sim, mask=lambda x: np.abs(x[:, 2]) < 0.6e-9)
+    assert masked.width == pytest.approx(DELTA, rel=0.02)
