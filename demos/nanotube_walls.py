@@ -20,17 +20,10 @@ from mpi4py import MPI
 
 import femag
 from femag import states, walls
+from wall_common import relaxed
 
 R_OUT, R_IN, LENGTH, H = 30e-9, 20e-9, 300e-9, 4e-9
-MAT = femag.Material(Ms=8.6e5, A=1.3e-11, alpha=0.5)
 
-
-def relaxed(mesh, m0, tol=20.0):
-    sim = femag.Simulation(mesh, MAT)
-    sim.add(femag.Exchange(), femag.Demag())
-    sim.m = m0
-    sim.minimize(tol=tol, max_iterations=10000)
-    return sim
 
 
 def main(out_dir="out/nanotube_walls", comm=MPI.COMM_WORLD):

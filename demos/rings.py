@@ -2,8 +2,8 @@
 
 1. Flat rings, outer radius 100 nm, thickness 10 nm, widths w = 20, 40, 60 nm (h = 5 nm):
    the onion state (two transverse walls) and the vortex state (flux-closed) are each
-   relaxed; E_onion − E_vortex (J) against w. Narrow rings favour... whichever the numbers
-   say: the onion pays two walls, the vortex pays the exchange of curling A/r² ∝ ln(R/r).
+   relaxed; both energies (J) against w: the onion pays two walls and the charges
+   around them, the vortex the exchange of curling, 2πA t ln(R/r).
 2. A wall in a curved strip (width 40 nm, thickness 10 nm, arc radius 60/120/240 nm and a
    straight strip of the same 300 nm mid-line length): a transverse wall at the middle
    relaxed against the relaxed wall-free state that follows the strip; the wall energy
@@ -24,17 +24,10 @@ from mpi4py import MPI
 import femag
 import femag.plot
 from femag import states
+from wall_common import relaxed
 
-MAT = femag.Material(Ms=8.6e5, A=1.3e-11, alpha=0.5)
 H = 5e-9
 
-
-def relaxed(mesh, m0, tol=20.0):
-    sim = femag.Simulation(mesh, MAT)
-    sim.add(femag.Exchange(), femag.Demag())
-    sim.m = m0
-    sim.minimize(tol=tol, max_iterations=10000)
-    return sim
 
 
 def rings(out_dir, comm, r_out=100e-9, t=10e-9, widths=(20e-9, 40e-9, 60e-9)):

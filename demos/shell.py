@@ -17,8 +17,7 @@ from mpi4py import MPI
 import femag
 import femag.plot
 from femag import states
-
-MAT = femag.Material(Ms=8.6e5, A=1.3e-11, alpha=0.5)
+from wall_common import relaxed
 
 
 def main(out_dir="out/shell", comm=MPI.COMM_WORLD):
@@ -26,10 +25,7 @@ def main(out_dir="out/shell", comm=MPI.COMM_WORLD):
                                             polar_angle=math.radians(60))
     results = {}
     for name, m0 in (("vortex", states.vortex(core_radius=5e-9)), ("uniform_x", (1, 0, 0))):
-        sim = femag.Simulation(mesh, MAT)
-        sim.add(femag.Exchange(), femag.Demag())
-        sim.m = m0
-        sim.minimize(tol=20.0, max_iterations=10000)
+        sim = relaxed(mesh, m0)
         results[name] = (sim.energy(), sim.m_average())
         sim.save(os.path.join(out_dir, name), overwrite=True)
         femag.plot.snapshot(sim, os.path.join(out_dir, f"{name}.png"), kind="glyphs",
