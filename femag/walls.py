@@ -356,7 +356,7 @@ def cell_energies(sim):
 
 
 def local_energy_per_area(sim, normal=(1, 0, 0), mask=None, position=None, core=None,
-                          edge=0.15):
+                          edge=0.15, reference=None):
     """Wall energy per area (J/m²) from local energy densities, for samples whose ends
     carry magnetic charges that a uniform reference state would not share (collective).
 
@@ -365,7 +365,9 @@ def local_energy_per_area(sim, normal=(1, 0, 0), mask=None, position=None, core=
     e_dom is the mean of e over the outer `edge` fraction at both ends, and
     σ = ∫ (e(s) − e_dom) ds / a with a the masked volume per unit length (m², the
     length between the outermost masked nodes: exact for prisms along n).
-    `position`, `core` (m): optional; the ends must lie outside |s − position| < core."""
+    `position`, `core` (m): optional; the ends must lie outside |s − position| < core.
+    `reference`: a relaxed wall-free Simulation on the same mesh; then
+    σ = Σ_mask (e − e_ref) / a instead (for samples whose ends tilt, e.g. with DMI)."""
     n = _unit(normal, "normal")
     centroids, volumes, energies = cell_energies(sim)
     keep = np.ones(len(energies), bool) if mask is None else np.asarray(mask(centroids), bool)
@@ -379,6 +381,9 @@ def local_energy_per_area(sim, normal=(1, 0, 0), mask=None, position=None, core=
                          "use a longer sample or a smaller edge fraction")
     outer = (s < lo) | (s > hi)
     e_dom = e[outer].sum() / v[outer].sum()  # energy per volume in the domains (J/m³)
+    if reference is not None:
+        _, _, e_ref = cell_energies(reference)
+        e_dom = e_ref[keep].sum() / v.sum()
     x = nodal_data(sim)[0]
     nodes = x[np.asarray(mask(x), bool)] if mask is not None else x
     length = np.ptp(nodes @ n) if len(nodes) else span
