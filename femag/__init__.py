@@ -18,6 +18,8 @@ from .mesh import Mesh, MeshError
 from .minimize import MinimizationError
 from .simulation import Simulation
 from .term import Term
+from .two_temperature import TwoTemperatureModel  # noqa: F401  (sim.temperature = ...)
+from . import mean_field  # noqa: F401  (femag.mean_field.equilibrium_m(T, material))
 from .zeeman import Zeeman
 from .load import load  # noqa: F401  (femag.load("out/"): a saved run)
 from . import mesh as meshes  # noqa: F401
@@ -28,4 +30,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Simulation", "Material", "MaterialError", "Mesh", "MeshError", "MinimizationError",
            "Exchange", "UniaxialAnisotropy", "CubicAnisotropy", "Zeeman", "InterfacialDMI",
-           "BulkDMI", "Demag", "Term", "MU0", "GAMMA_DEFAULT", "geometries"]
+           "BulkDMI", "Demag", "Term", "TwoTemperatureModel", "MU0", "GAMMA_DEFAULT", "geometries"]

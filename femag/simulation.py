@@ -80,6 +80,21 @@ class Simulation:
         in the order an array given to ``sim.m = array`` must follow."""
         return compat.interpolation_coordinates(self.V)
 
+    # -- temperature (LLB) -------------------------------------------------------------
+    @property
+    def temperature(self):
+        """The temperature (LLB), a :class:`femag.temperature.Temperature` or None.
+
+        Set it to a number (K), a callable f(t) or f(x, t) (x (3, n) in m, t in s), a
+        :class:`femag.TwoTemperatureModel`, a scalar Function or a nodal array; calling
+        it, ``sim.temperature(t)``, gives the volume-averaged T in K."""
+        return getattr(self, "_temperature", None)
+
+    @temperature.setter
+    def temperature(self, value):
+        from .temperature import as_temperature
+        self._temperature = as_temperature(self, value)
+
     # -- magnetisation --------------------------------------------------------------
     @property
     def m(self):

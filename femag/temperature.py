@@ -1,0 +1,168 @@
+"""Temperature of an LLB simulation: constant, spatial, time-dependent or laser-driven.
+
+``sim.temperature = value`` wraps `value` in a :class:`Temperature` bound to the
+simulation. Accepted values (all in K):
+
+* a number ≥ 0: uniform and constant;
+* a callable of time ``f(t)`` (t in s), e.g. a :class:`femag.TwoTemperatureModel`
+  (its electron temperature T_e(t) drives the spins) — uniform, time-dependent;
+* a callable of position and time ``f(x, t)``: x is (3, n) node coordinates in m,
+  it returns n values (or one) — evaluated at the P1 nodes every time it is needed;
+* a DOLFINx Function (P1 or DG0 scalar on the mesh, e.g. from a heat-diffusion solve)
+  or a numpy array of nodal values in the order of ``sim.node_coordinates()``.
+
+A callable with one required positional parameter is a function of t; with two, of
+(x, t). :meth:`Temperature.at` returns what the LLB equation needs at time t: a float
+when the temperature is uniform (the mean-field curves are then evaluated once) or an
+(n_owned,) array at the owned nodes. Calling the object, ``sim.temperature(t)``, gives
+the volume-averaged temperature in K (the ``T [K]`` table column).
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from . import compat
+
+
+class TemperatureError(ValueError):
+    """A temperature that cannot be right (negative, NaN, wrong shape, wrong type)."""
+
+
+def _check(values, what):
+    arr = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise TemperatureError(f"temperature {what} must be finite (K); got NaN or inf")
+    if arr.size and np.min(arr) < 0:
+        raise TemperatureError(f"temperature {what} must be ≥ 0 K; got {float(np.min(arr))!r}")
+    return arr
+
+
+def _n_positional(func):
+    """Number of required positional parameters of a callable (None if unknown)."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in sig.parameters.values()
+               if p.kind in kinds and p.default is inspect.Parameter.empty)
+
+
+class Temperature:
+    """The temperature field of a simulation (K); see the module docstring.
+
+    Attributes
+    ----------
+    value : the object given by the user.
+    kind : "constant", "time", "space-time" or "field".
+    uniform : True when T does not depend on position.
+    """
+
+    def __init__(self, sim, value):
+        self.sim = sim
+        self.value = value
+        n = sim.n_owned
+        if isinstance(value, Temperature):
+            value = value.value
+            self.value = value
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            self.kind, self.uniform = "constant", True
+            self._constant = float(_check(value, "value"))
+        elif hasattr(value, "x") and hasattr(value, "function_space"):
+            self.kind, self.uniform = "field", False
+            self._interp = compat.dolfinx.fem.Function(compat.scalar_space(sim.mesh.mesh))
+            self._check_field_shape(value)
+        elif isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+            arr = np.asarray(value, dtype=float)
+            n_local = len(sim.node_coordinates())
+            if arr.shape not in ((n_local,), (n,)):
+                raise TemperatureError(
+                    f"a temperature array must hold one value per node of this rank "
+                    f"({n_local}, order of sim.node_coordinates()), got shape {arr.shape}")
+            self.kind, self.uniform = "field", False
+            self._nodal = _check(arr[:n].copy(), "array")
+        elif callable(value):
+            npos = _n_positional(value)
+            if getattr(value, "lattice", None) is not None or npos == 1:
+                self.kind, self.uniform = "time", True
+            elif npos == 2:
+                self.kind, self.uniform = "space-time", False
+                self._x = np.ascontiguousarray(sim.node_coordinates()[:n].T)
+            else:
+                raise TemperatureError(
+                    "a temperature callable must take t (s) or (x, t) with x of shape (3, n) "
+                    "in m, and return K")
+        else:
+            raise TemperatureError(
+                f"sim.temperature must be a number (K), a callable f(t) or f(x, t), a "
+                f"TwoTemperatureModel, a DOLFINx Function or a nodal array; got "
+                f"{type(value).__name__}")
+        self._lumped = None
+        self.at(sim.t)  # fail now, not inside the time stepper
+
+    def _check_field_shape(self, f):
+        shape = f.function_space.ufl_element().value_shape()
+        if tuple(shape) != ():
+            raise TemperatureError(f"a temperature Function must be scalar, got value shape "
+                                   f"{tuple(shape)}")
+
+    # -- evaluation --------------------------------------------------------------------
+    def at(self, t):
+        """T at time t (s): a float (uniform) or an (n_owned,) array at the owned nodes (K)."""
+        if self.kind == "constant":
+            return self._constant
+        if self.kind == "time":
+            value = np.asarray(self.value(t), dtype=float)
+            if value.size != 1:
+                raise TemperatureError(f"a temperature function of t must return one value "
+                                       f"(K); got shape {value.shape}")
+            return float(_check(value.reshape(()), f"at t = {t:g} s"))
+        if self.kind == "space-time":
+            values = np.asarray(self.value(self._x, t), dtype=float)
+            values = np.broadcast_to(values, (self._x.shape[1],))
+            return _check(values, f"f(x, t) at t = {t:g} s")
+        if hasattr(self, "_nodal"):
+            return self._nodal
+        self._interp.interpolate(self.value)
+        return _check(self._interp.x.array[: self.sim.n_owned].copy(), "Function")
+
+    def nodal(self, t):
+        """(n_owned,) array of T (K) at the owned nodes at time t (s)."""
+        T = self.at(t)
+        return np.full(self.sim.n_owned, T) if np.ndim(T) == 0 else T
+
+    def __call__(self, t=None):
+        """Volume-averaged T (K) at time t (s; default sim.t), the same on every rank."""
+        t = self.sim.t if t is None else t
+        T = self.at(t)
+        if np.ndim(T) == 0:
+            return float(T)
+        if self._lumped is None:  # ∫ φ_i dx of the owned nodes (m³)
+            v = ufl.TestFunction(self.sim.V)
+            ones = ufl.as_vector((1.0, 1.0, 1.0))
+            vec = compat.assemble_vector(compat.dolfinx.fem.form(ufl.inner(ones, v) * ufl.dx))
+            self._lumped = vec.getArray(readonly=True).reshape(-1, 3)[: self.sim.n_owned, 0].copy()
+        local = float(np.dot(self._lumped, T))
+        return self.sim.comm.allreduce(local, op=MPI.SUM) / self.sim.volume
+
+    def __float__(self):
+        return self()
+
+    def __repr__(self):
+        return f"Temperature({self.kind}, {self.value!r})"
+
+
+def as_temperature(sim, value):
+    """None or a :class:`Temperature` for `value` (the setter behind sim.temperature)."""
+    if value is None:
+        return None
+    return Temperature(sim, value)
+
+
+__all__ = ["Temperature", "TemperatureError", "as_temperature"]
+
