@@ -8,8 +8,10 @@ simulation. Accepted values (all in K):
   (its electron temperature T_e(t) drives the spins) — uniform, time-dependent;
 * a callable of position and time ``f(x, t)``: x is (3, n) node coordinates in m,
   it returns n values (or one) — evaluated at the P1 nodes every time it is needed;
-* a DOLFINx Function (P1 or DG0 scalar on the mesh, e.g. from a heat-diffusion solve)
-  or a numpy array of nodal values in the order of ``sim.node_coordinates()``.
+* a DOLFINx Function (P1 or DG0 scalar on the mesh) or a numpy array of nodal values in
+  the order of ``sim.node_coordinates()``;
+* a :class:`HeatDiffusion` on the same mesh (C ∂T/∂t = ∇·(κ∇T) + S(x, t), advanced lazily
+  alongside the magnetisation).
 
 A callable with one required positional parameter is a function of t; with two, of
 (x, t). :meth:`Temperature.at` returns what the LLB equation needs at time t: a float
@@ -59,7 +61,7 @@ class Temperature:
     Attributes
     ----------
     value : the object given by the user.
-    kind : "constant", "time", "space-time" or "field".
+    kind : "constant", "time", "space-time", "field" or "diffusion".
     uniform : True when T does not depend on position.
     """
 
@@ -70,7 +72,11 @@ class Temperature:
         if isinstance(value, Temperature):
             value = value.value
             self.value = value
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if isinstance(value, HeatDiffusion):
+            if value.space.mesh is not sim.mesh.mesh:
+                raise TemperatureError("HeatDiffusion must live on the simulation's mesh")
+            self.kind, self.uniform = "diffusion", False
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             self.kind, self.uniform = "constant", True
             self._constant = float(_check(value, "value"))
         elif hasattr(value, "x") and hasattr(value, "function_space"):
@@ -126,6 +132,8 @@ class Temperature:
             values = np.asarray(self.value(self._x, t), dtype=float)
             values = np.broadcast_to(values, (self._x.shape[1],))
             return _check(values, f"f(x, t) at t = {t:g} s")
+        if self.kind == "diffusion":
+            return self.value.at(t)
         if hasattr(self, "_nodal"):
             return self._nodal
         self._interp.interpolate(self.value)
@@ -166,3 +174,110 @@ def as_temperature(sim, value):
 
 __all__ = ["Temperature", "TemperatureError", "as_temperature"]
 
+
+
+class HeatDiffusion:
+    """Heat diffusion on the magnet's mesh, a spatial temperature for the LLB equation:
+
+        C ∂T/∂t = ∇·(κ ∇T) + S(x, t) − C (T − T0)/τ_sub,     ∂T/∂n = 0 on the surface,
+
+    T in K, C volumetric heat capacity (J/(m³K)), κ thermal conductivity (W/(m K)),
+    S a source (W/m³, a callable of (x, t) with x of shape (3, n) in m, e.g. a laser
+    pulse absorbed with depth profile), τ_sub an optional loss time to a bath at T0 (s).
+    P1 elements, implicit Euler with a fixed step `dt` (s) and a consistent mass matrix
+    (conserves ∫C T dx exactly without losses); one CG + AMG solve per step.
+
+    The solution is advanced lazily: ``at(t)`` steps forward until t is covered and
+    interpolates linearly in time between stored steps (the last `keep` are kept, enough
+    for the Runge–Kutta stages and rejected steps of the magnetisation integrator, which
+    never go back more than one of their steps). Give it to ``sim.temperature``.
+    """
+
+    def __init__(self, mesh, C, kappa, T0=300.0, source=None, dt=1e-14, tau_substrate=None,
+                 t0=0.0, keep=256, initial=None):
+        mesh = getattr(mesh, "mesh", mesh)  # a femag Mesh or a DOLFINx mesh
+        for name, value, unit in (("C", C, "J/(m³K)"), ("kappa", kappa, "W/(m K)"),
+                                  ("dt", dt, "s")):
+            if not (np.isfinite(value) and value > 0):
+                raise TemperatureError(f"HeatDiffusion {name} must be > 0 ({unit}); got {value!r}")
+        _check(T0, "T0")
+        if tau_substrate is not None and not tau_substrate > 0:
+            raise TemperatureError(f"HeatDiffusion tau_substrate must be > 0 s; got {tau_substrate!r}")
+        if source is not None and not callable(source):
+            raise TemperatureError("HeatDiffusion source must be a callable S(x, t) in W/m³")
+        from petsc4py import PETSc
+        fem = compat.dolfinx.fem
+        self.comm = mesh.comm
+        self.C, self.kappa, self.T0, self.dt = float(C), float(kappa), float(T0), float(dt)
+        self.source, self.tau = source, tau_substrate
+        self.space = compat.scalar_space(mesh)
+        self.T = fem.Function(self.space, name="T")
+        if initial is None:
+            self.T.x.array[:] = self.T0
+        elif callable(initial):  # T(x) in K for x of shape (3, n) in m
+            self.T.interpolate(lambda x: np.broadcast_to(
+                np.asarray(initial(x), dtype=float), (x.shape[1],)).copy())
+        else:
+            self.T.x.array[:] = float(_check(initial, "initial"))
+        _check(self.T.x.array, "initial")
+        self._S = fem.Function(self.space)
+        u, v = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
+        loss = 0.0 if tau_substrate is None else self.C / tau_substrate
+        a = (self.C / dt + loss) * u * v * ufl.dx + self.kappa * ufl.inner(ufl.grad(u), ufl.grad(v)) * ufl.dx
+        self._A = compat.assemble_matrix(fem.form(a))
+        self._L = fem.form((self.C / dt * self.T + loss * self.T0 + self._S) * v * ufl.dx)
+        self._ksp = PETSc.KSP().create(self.comm)
+        self._ksp.setOperators(self._A)
+        self._ksp.setType("cg")
+        self._ksp.getPC().setType("hypre" if PETSc.Sys.hasExternalPackage("hypre") else "jacobi")
+        self._ksp.setTolerances(rtol=1e-12, atol=0.0)
+        self._n = self.space.dofmap.index_map.size_local
+        self.t = float(t0)
+        self._history = [(self.t, self.T.x.array[: self._n].copy())]
+        self.keep = int(keep)
+        self.steps = 0
+
+    def step(self):
+        """One implicit Euler step of dt (collective)."""
+        t_new = self.t + self.dt
+        if self.source is not None:
+            self._S.interpolate(lambda x: np.broadcast_to(
+                np.asarray(self.source(x, t_new), dtype=float), (x.shape[1],)).copy())
+        b = compat.assemble_vector(self._L)
+        x = self._A.createVecRight()
+        self._ksp.solve(b, x)
+        if self._ksp.getConvergedReason() < 0:
+            raise RuntimeError(f"heat diffusion solve failed (KSP reason "
+                               f"{self._ksp.getConvergedReason()}) at t = {t_new:g} s")
+        self.T.x.array[: self._n] = x.getArray(readonly=True)
+        compat.scatter_forward(self.T)
+        self.t = t_new
+        self.steps += 1
+        self._history.append((self.t, self.T.x.array[: self._n].copy()))
+        del self._history[: -self.keep]
+
+    def at(self, t):
+        """Nodal T (n_owned,) in K at time t (s) (collective when it has to step forward)."""
+        while self.t < t * (1 - 1e-12) - 1e-30:
+            self.step()
+        times = [h[0] for h in self._history]
+        if t < times[0] - 1e-12 * abs(times[0]) - 1e-30:
+            raise ValueError(f"HeatDiffusion: t = {t:g} s is before the kept history "
+                             f"(from {times[0]:g} s); raise keep=")
+        j = min(max(int(np.searchsorted(times, t)), 1), len(times) - 1)
+        (ta, Ta), (tb, Tb) = self._history[j - 1], self._history[j]
+        w = 0.0 if tb == ta else min(max((t - ta) / (tb - ta), 0.0), 1.0)
+        return (1 - w) * Ta + w * Tb
+
+    def mean(self, t):
+        """Volume-averaged T (K) at time t (s), the same on every rank."""
+        T = self.at(t)
+        if not hasattr(self, "_lumped"):
+            v = ufl.TestFunction(self.space)
+            vec = compat.assemble_vector(compat.dolfinx.fem.form(v * ufl.dx))
+            self._lumped = vec.getArray(readonly=True)[: self._n].copy()
+            self._volume = self.comm.allreduce(float(np.sum(self._lumped)), op=MPI.SUM)
+        return self.comm.allreduce(float(np.dot(self._lumped, T)), op=MPI.SUM) / self._volume
+
+
+__all__ += ["HeatDiffusion"]

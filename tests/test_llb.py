@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from mpi4py import MPI
 
 import femag
 from femag import mean_field
@@ -205,3 +206,38 @@ def test_bad_input(cube):
     sim.temperature = 0.0
     with pytest.raises(ValueError, match="T > 0 K"):
         sim.run(1e-13, verbose=False)
+
+
+def test_heat_diffusion_energy_and_mode_decay(cube):
+    """HeatDiffusion: a uniform source raises T by S t/C exactly (no losses); the slowest
+    Neumann mode cos(π(x + L/2)/L) decays at κπ²/(C L²) (2%)."""
+    from femag.temperature import HeatDiffusion
+    C, kappa, L = 4e6, 90.0, 10e-9
+    heat = HeatDiffusion(cube, C=C, kappa=kappa, source=lambda x, t: 1e20, dt=1e-14)
+    assert heat.mean(1e-13) == pytest.approx(300.0 + 1e20 * 1e-13 / C, rel=1e-10)
+    rate = kappa * np.pi ** 2 / (C * L ** 2)
+    mode = HeatDiffusion(cube, C=C, kappa=kappa, dt=0.005 / rate,
+                         initial=lambda x: 300.0 + 10.0 * np.cos(np.pi * (x[0] + L / 2) / L))
+    T = mode.space.tabulate_dof_coordinates()[: len(mode.at(0.0))]
+    probe = np.cos(np.pi * (T[:, 0] + L / 2) / L)
+    amp = [cube.comm.allreduce(float(np.dot(mode.at(t) - 300.0, probe)), op=MPI.SUM)
+           for t in (0.0, 0.5 / rate, 1.0 / rate)]
+    measured = np.log(amp[0] / amp[2]) * rate  # over t = 1/rate
+    assert measured == pytest.approx(rate, rel=0.02)
+
+
+def test_llb_with_heat_diffusion(cube):
+    """A laser-like source through HeatDiffusion drives the LLB run; ⟨|m|⟩ drops as T rises."""
+    from femag.temperature import HeatDiffusion
+    mat = material()
+    heat = HeatDiffusion(cube, C=4e6, kappa=90.0, dt=2e-15,
+                         source=lambda x, t: 2e21 * np.exp(-(x[2] + 5e-9) / 15e-9))
+    sim = llb_sim(cube, mat, heat, (0, 0, mean_field.equilibrium_m(300.0, mat)))
+    sim.run(2e-13, verbose=False)
+    assert sim.temperature() == pytest.approx(heat.mean(2e-13), rel=1e-12)
+    # absorbed energy / C: mean of exp(−(z + 5 nm)/15 nm) over the 10 nm cube is 1.5(1 − e^(−2/3))
+    rise = 2e21 * 1.5 * (1 - np.exp(-2 / 3)) * 2e-13 / 4e6
+    assert sim.temperature() - 300.0 == pytest.approx(rise, rel=0.02)  # P1 source interpolation
+    T = sim.temperature.at(sim.t)
+    assert sim.comm.allreduce(float(np.max(T)), op=MPI.MAX) > sim.temperature() + 1.0
+    assert np.linalg.norm(sim.m_average()) < mean_field.equilibrium_m(300.0, mat) - 0.01
