@@ -109,6 +109,7 @@ class Temperature:
                 f"TwoTemperatureModel, a DOLFINx Function or a nodal array; got "
                 f"{type(value).__name__}")
         self._lumped = None
+        self._last = None
         self.at(sim.t)  # fail now, not inside the time stepper
 
     def _check_field_shape(self, f):
@@ -119,9 +120,20 @@ class Temperature:
 
     # -- evaluation --------------------------------------------------------------------
     def at(self, t):
-        """T at time t (s): a float (uniform) or an (n_owned,) array at the owned nodes (K)."""
+        """T at time t (s): a float (uniform) or an (n_owned,) array at the owned nodes (K).
+        The last result is cached (except for a Function, which may change in place): the
+        LLB field asks several times per evaluation."""
         if self.kind == "constant":
             return self._constant
+        if self.kind == "field":  # a Function may be changed in place by the user
+            return self._evaluate(t)
+        if self._last is not None and self._last[0] == t:
+            return self._last[1]
+        T = self._evaluate(t)
+        self._last = (t, T)
+        return T
+
+    def _evaluate(self, t):
         if self.kind == "time":
             value = np.asarray(self.value(t), dtype=float)
             if value.size != 1:

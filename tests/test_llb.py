@@ -157,6 +157,15 @@ def test_spatial_temperature_gives_local_equilibrium(cube):
     tau = mean_field.longitudinal_relaxation_time(400.0, mat, GAMMA)
     sim.run(12 * tau, verbose=False)
     assert np.allclose(lengths(sim), mean_field.equilibrium_m(T, mat), rtol=1e-3)
+    # the same field as a DOLFINx Function and as a nodal array
+    from femag import compat
+    f = compat.dolfinx.fem.Function(compat.scalar_space(cube.mesh))
+    f.interpolate(lambda x: 300.0 + 2e10 * x[0])
+    sim.temperature = f
+    assert np.allclose(sim.temperature.at(sim.t), T)
+    sim.temperature = f.x.array.copy()
+    assert np.allclose(sim.temperature.at(sim.t), T)
+    assert sim.temperature() == pytest.approx(300.0, abs=1e-9)
 
 
 def test_two_temperature_model_and_table(cube, mpi_tmp_path):
