@@ -250,3 +250,22 @@ def test_llb_with_heat_diffusion(cube):
     T = sim.temperature.at(sim.t)
     assert sim.comm.allreduce(float(np.max(T)), op=MPI.MAX) > sim.temperature() + 1.0
     assert np.linalg.norm(sim.m_average()) < mean_field.equilibrium_m(300.0, mat) - 0.01
+
+
+def test_free_energy_decreases(comm):
+    """At constant T the LLB free energy (terms + longitudinal) is a Lyapunov function:
+    dF/dt = −Σ μ0 M_i γ (α∥ (m·H)² + α⊥ |m × H|²)/m² ≤ 0, for a non-uniform state
+    (exchange + Zeeman, lengths and directions both relaxing)."""
+    mesh = femag.geometries.box(20e-9, 10e-9, 5e-9, h=2.5e-9, comm=comm)
+    mat = material(llb_lambda=0.1)
+    T = 0.7 * TC
+    sim = femag.Simulation(mesh, mat, equation="llb")
+    sim.add(femag.Exchange(), femag.Zeeman(H=(0, 0, 2e5)))
+    sim.temperature = T
+    sim.m = lambda x: np.array([0.5 * np.sin(x[0] / 4e-9), 0.4 * np.cos(x[1] / 3e-9),
+                                0.6 + 0 * x[0]])
+    tau = mean_field.longitudinal_relaxation_time(T, mat, GAMMA)
+    result = sim.run(20 * tau, save_every=tau, verbose=False)
+    E = result.column("E_total")
+    assert np.all(np.diff(E) < 0)
+    assert result.column("E_longitudinal")[0] > 10 * abs(result.column("E_longitudinal")[-1])
