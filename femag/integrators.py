@@ -386,7 +386,7 @@ def _record(sim, equation, stepper, result, out, callback, verbose):
     row.update({f"E_{k}": v for k, v in energies.items() if k != "total"})
     result.rows.append(row)
     if out is not None:
-        out.write()
+        out.write(extra={"max_torque [A/m]": torque, "dt [s]": row["dt"]})
     if verbose and sim.comm.rank == 0:
         print(f"t = {sim.t:.4e} s  dt = {row['dt']:.3e} s  max|m x H| = {torque:.4g} A/m  "
               f"E = {energies['total']:.6e} J  <m> = ({mx:.4f}, {my:.4f}, {mz:.4f})", flush=True)
@@ -420,10 +420,17 @@ def run(sim, t_end, save_every=None, output=None, integrator="rk45", callback=No
     _record(sim, equation, stepper, result, out, callback, verbose)
     interval = save_every if save_every is not None else t_end - t0
     n_saves = max(1, int(np.ceil((t_end - t0) / interval - 1e-9)))
-    for i in range(1, n_saves + 1):
-        target = min(t0 + i * interval, t_end) if i < n_saves else t_end
-        stepper.advance(target)
-        _record(sim, equation, stepper, result, out, callback, verbose)
+    try:
+        for i in range(1, n_saves + 1):
+            target = min(t0 + i * interval, t_end) if i < n_saves else t_end
+            stepper.advance(target)
+            _record(sim, equation, stepper, result, out, callback, verbose)
+    except BaseException:
+        if out is not None and out is not output:
+            out.close(success=False)
+        raise
+    if out is not None and out is not output:
+        out.close(success=True)
     result.steps, result.rejected = stepper.steps, stepper.rejected
     result.evaluations = equation.evaluations
     result.wall_time = time.perf_counter() - start

@@ -186,7 +186,7 @@ def test_bad_input(sim, mpi_tmp_path):
 
 def test_sim_save_appends_and_temperature_column(sim, mpi_tmp_path):
     folder = os.path.join(mpi_tmp_path, "run")
-    original = sim.__dict__.get("temperature", "absent")
+    original = sim.temperature
     try:
         sim.temperature = None  # present but None: no column
         sim.t = 0.0
@@ -201,10 +201,7 @@ def test_sim_save_appends_and_temperature_column(sim, mpi_tmp_path):
         assert out.write()["T [K]"] == pytest.approx(305.0)
     finally:
         sim._output = None
-        if original == "absent":
-            del sim.temperature
-        else:
-            sim.temperature = original
+        sim.temperature = original
 
 
 def test_llb_norm_column_and_series(comm, mpi_tmp_path):
