@@ -1,0 +1,509 @@
+"""The ``femag`` command: run, check, mesh, info, plot (docs/cli.md).
+
+    femag run problem.toml [--overwrite | --resume] [--quiet] [--out DIR]
+    femag check problem.toml
+    femag mesh box --lx "20 nm" --ly "10 nm" --lz "5 nm" --h "2 nm" -o box.msh
+    femag mesh problem.toml -o problem.msh
+    femag info out/
+    femag plot out/ [-o out/plots]
+
+Exit codes: 0 success, 2 bad input (config, units, mesh, materials, existing folder),
+1 internal failure. Errors print one line ``femag: error: <message>`` on stderr (a
+traceback only with --debug). Under MPI every rank validates the same file, only rank 0
+prints, and every rank exits with the same code.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import traceback
+
+from mpi4py import MPI
+
+from .config import ConfigError
+from .units import UnitError
+
+LOG_FILE = "femag.log"
+
+
+class InputError(ValueError):
+    """Bad input found by the CLI itself (existing folder, nothing to resume...)."""
+
+
+def _bad_input_types():
+    from .material import MaterialError
+    from .mesh import MeshError
+    return (ConfigError, UnitError, MeshError, MaterialError, InputError, FileExistsError,
+            NotADirectoryError)
+
+
+def _say(comm, *args, **kwargs):
+    if comm.rank == 0:
+        print(*args, flush=True, **kwargs)
+
+
+# --- output folder rules ------------------------------------------------------------------
+def check_folder(comm, folder, overwrite, resume):
+    """An existing non-empty folder needs --overwrite or --resume; --resume needs one.
+    Decided on rank 0 and broadcast (every rank raises the same InputError)."""
+    message = None
+    if comm.rank == 0:
+        exists = os.path.isdir(folder) and bool(os.listdir(folder))
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            message = f"output path {folder!r} exists and is not a folder"
+        elif resume and not exists:
+            message = f"--resume: output folder {folder!r} does not exist (nothing to resume)"
+        elif exists and not (overwrite or resume):
+            message = (f"output folder {folder!r} already exists; pass --overwrite to replace "
+                       f"it or --resume to continue it (or choose another with --out)")
+    message = comm.bcast(message, root=0)
+    if message:
+        raise InputError(message)
+
+
+# --- progress and log ------------------------------------------------------------------------
+class Progress:
+    """Progress on rank 0: a line per saved row (redrawn with \\r on a TTY), every line
+    also appended to <out>/femag.log; `quiet` prints nothing (the log is still written)."""
+
+    def __init__(self, comm, quiet=False, stream=None):
+        self.comm, self.quiet = comm, quiet
+        self.stream = stream or sys.stdout
+        # mpirun forwards output through a pseudo-terminal that does not redraw: plain lines
+        under_mpi = comm.size > 1 or "OMPI_COMM_WORLD_SIZE" in os.environ or "PMI_SIZE" in os.environ
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) and not under_mpi
+        self.log_path = None
+        self._stage = None
+        self._open_line = False
+
+    def log(self, message, echo=True):
+        """Time-stamped line in femag.log (rank 0) and, unless quiet, on stdout."""
+        if self.comm.rank != 0:
+            return
+        import datetime
+        if self.log_path is not None:
+            stamp = datetime.datetime.now().isoformat(timespec="seconds")
+            with open(self.log_path, "a") as f:
+                f.write(f"{stamp} {message}\n")
+        if echo and not self.quiet:
+            self._end_line()
+            print(message, file=self.stream, flush=True)
+
+    def _end_line(self):
+        if self._open_line:
+            print(file=self.stream, flush=True)
+            self._open_line = False
+
+    def start_stage(self, index, total, stage, t_start, t_end):
+        import time
+        self._stage = (index, total, stage["name"], t_start, t_end, time.perf_counter())
+
+    def row(self, row):
+        """Called after every saved table row (collective data, rank 0 prints)."""
+        if self._stage is None or self.comm.rank != 0:
+            return
+        import time
+        index, total, name, t0, t1, wall0 = self._stage
+        t = row["t [s]"]
+        done = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
+        elapsed = time.perf_counter() - wall0
+        eta = elapsed * (1 - done) / done if done > 0 else float("nan")
+        line = (f"[{index + 1}/{total} {name}] t = {t:.4e} / {t1:.4e} s ({100 * done:5.1f} %)  "
+                f"ETA {_hms(eta)}  dt = {row.get('dt [s]', 0.0):.3e} s  "
+                f"max|m x H| = {row.get('max_torque [A/m]', float('nan')):.4g} A/m")
+        self.log(line, echo=False)
+        if self.quiet:
+            return
+        if self.tty:
+            print("\r" + line, end="", file=self.stream, flush=True)
+            self._open_line = True
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self):
+        if self.comm.rank == 0 and not self.quiet:
+            self._end_line()
+
+
+def _hms(seconds):
+    if seconds != seconds or seconds == float("inf"):
+        return "--:--:--"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+# --- stages ----------------------------------------------------------------------------------
+def _current(cfg, index, key, default):
+    """The value of a persisting stage setting (field, temperature) in stage `index`: the
+    last stage up to it that sets it, else `default`."""
+    value = default
+    for stage in cfg.stages[: index + 1]:
+        if stage[key] is not None:
+            value = stage[key]
+    return value
+
+
+def apply_stage_settings(cfg, sim, index):
+    """Applied field and temperature of stage `index` (they persist to later stages)."""
+    if "zeeman" in cfg.terms:
+        import numpy as np
+        H = np.asarray(_current(cfg, index, "field", cfg.terms["zeeman"]["H"]), dtype=float)
+        term = sim.term("zeeman")
+        term.value = tuple(H)
+        term.H_static.x.array.reshape(-1, 3)[:] = H
+        term._t_applied = None  # the cached H(t) is stale
+        term.update(sim.t)
+    T = _current(cfg, index, "temperature", cfg.temperature)
+    if T is not None:
+        sim.temperature = T
+
+
+@contextlib.contextmanager
+def _damping(sim, alpha):
+    """Replace the material damping by `alpha` for one run stage (restored after)."""
+    if alpha is None:
+        yield
+        return
+    saved = sim.params.alpha.x.array.copy()
+    sim.params.alpha.x.array[:] = alpha
+    try:
+        yield
+    finally:
+        sim.params.alpha.x.array[:] = saved
+
+
+def _stage_row(sim, out):
+    """One table row after a minimize/relax stage, with the run's extra columns."""
+    return out.write(extra={"max_torque [A/m]": sim.torque(), "dt [s]": 0.0})
+
+
+def run_stage(cfg, sim, out, progress, index, t_start):
+    """Run stage `index` from sim.t; a run stage ends at t_start + duration (s)."""
+    stage = cfg.stages[index]
+    total = len(cfg.stages)
+    apply_stage_settings(cfg, sim, index)
+    kind = stage["kind"]
+    if kind == "run":
+        t_end = t_start + stage["duration"]
+        progress.log(f"stage {index + 1}/{total} {stage['name']}: run to t = {t_end:.6g} s "
+                     f"({stage['integrator']}, save every {stage['save_every']:.3g} s)")
+        progress.start_stage(index, total, stage, t_start, t_end)
+        options = {k: stage[k] for k in ("rtol", "atol", "dt_max") if stage[k] is not None}
+        with _damping(sim, stage["alpha"]):
+            result = sim.run(t_end, save_every=stage["save_every"], output=out,
+                             integrator=stage["integrator"], verbose=False, **options)
+        progress.close()
+        progress.log(f"stage {index + 1}/{total} {stage['name']} done: {result}")
+        return
+    progress.log(f"stage {index + 1}/{total} {stage['name']}: {kind} to max|m x H| < "
+                 f"{stage['tol']:g} A/m")
+    if kind == "minimize":
+        result = sim.minimize(tol=stage["tol"], max_iterations=stage["max_iterations"])
+    else:
+        result = sim.relax(tol=stage["tol"], alpha=stage["alpha"], max_time=stage["max_time"],
+                           max_steps=stage["max_steps"], integrator=stage["integrator"],
+                           verbose=False)
+    progress.log(f"stage {index + 1}/{total} {stage['name']} done: {result}")
+    following = cfg.stages[index + 1]["kind"] if index + 1 < total else None
+    if following != "run":  # a run stage writes this state as its first row
+        row = _stage_row(sim, out)
+        progress.row(row)
+
+
+# --- commands ------------------------------------------------------------------------------------
+def _load_config(args):
+    from . import config
+    cfg = config.load(args.config)
+    if getattr(args, "out", None):
+        cfg.output["folder"] = os.path.abspath(args.out)
+    return cfg
+
+
+def _build(cfg, comm):
+    """Mesh, simulation, initial state: all checks that can fail on bad input."""
+    from . import config
+    mesh = config.build_mesh(cfg, comm)
+    sim = config.build_simulation(cfg, mesh)
+    config.initial_state(cfg, sim)
+    return sim
+
+
+def _remove_own(comm, folder):
+    """--overwrite: drop what the CLI writes besides femag.output's files."""
+    def work():
+        for name in (LOG_FILE, "plots", "checkpoints"):
+            path = os.path.join(folder, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif os.path.exists(path):
+                os.remove(path)
+    if comm.rank == 0:
+        work()
+    comm.barrier()
+
+
+def cmd_run(args, comm):
+    cfg = _load_config(args)
+    folder = cfg.output["folder"]
+    check_folder(comm, folder, args.overwrite, args.resume)
+    sim = _build(cfg, comm)  # everything that can be wrong with the input, before the folder
+    created = comm.bcast(not os.path.exists(folder) if comm.rank == 0 else None, root=0)
+    from .output import Output
+
+    progress = Progress(comm, quiet=args.quiet)
+
+    class CliOutput(Output):
+        def write(self, extra=None):
+            row = super().write(extra)
+            progress.row(row)
+            return row
+
+    if args.overwrite:
+        _remove_own(comm, folder)
+    try:
+        out = CliOutput(sim, folder, fields=cfg.output["fields"], overwrite=args.overwrite)
+    except _bad_input_types():
+        if created and comm.rank == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    progress.log_path = os.path.join(folder, LOG_FILE)
+    progress.log(f"femag run {cfg.path} on {comm.size} rank(s) -> {folder}", echo=False)
+    success = False
+    try:
+        t_start = sim.t
+        for index in range(len(cfg.stages)):
+            run_stage(cfg, sim, out, progress, index, t_start)
+            t_start = sim.t
+        success = True
+    finally:
+        out.close(success=success)
+        progress.log(f"finished: success={success}, t = {sim.t:.6g} s, {out.n_saves} rows")
+    return 0
+
+
+def cmd_check(args, comm):
+    cfg = _load_config(args)
+    if "file" in cfg.geometry:  # a mesh file is cheap to check: load it, match regions
+        from . import config
+        with _quiet_stdout(True):
+            mesh = config.build_mesh(cfg, comm)
+        unknown = [r for r in cfg.materials if r not in mesh.regions]
+        if unknown:
+            raise ConfigError(f"materials.{unknown[0]}: the mesh has no region "
+                              f"{unknown[0]!r}; its regions: {', '.join(mesh.regions)}")
+    _say(comm, f"{args.config}: ok ({len(cfg.stages)} stage(s), terms "
+               f"{', '.join(cfg.terms)}, output {cfg.output['folder']})")
+    return 0
+
+
+def _cli_geometry(args, comm):
+    """`femag mesh`: a config file, a .msh file or a builder name with --key value pairs."""
+    from . import config
+    target = args.source
+    if target.endswith(".toml"):
+        return _load_config(argparse.Namespace(config=target, out=None))
+    if target.endswith(".msh"):
+        raw = {"file": os.path.abspath(target)}
+    else:
+        raw = {"builder": target}
+    extra = list(args.args)
+    while extra:
+        key = extra.pop(0)
+        if not key.startswith("--") or not extra:
+            raise ConfigError(f"mesh arguments come as --name value pairs, got {key!r}")
+        raw[key[2:].replace("-", "_")] = _cli_value(extra.pop(0))
+    geometry = config._geometry(raw, os.getcwd())
+    return argparse.Namespace(geometry=geometry)
+
+
+def _cli_value(text):
+    """A command-line value as TOML ([0, 0, 1], true, 5e-9, "x") or else the plain string."""
+    import tomllib
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def cmd_mesh(args, comm):
+    from . import config
+    cfg = _cli_geometry(args, comm)
+    with _quiet_stdout(args.quiet):
+        mesh = config.build_mesh(cfg, comm)
+    if args.output:
+        write_msh(mesh, args.output)
+        _say(comm, f"wrote {args.output}")
+    return 0
+
+
+def write_msh(mesh, path):
+    """Write a distributed femag Mesh as a Gmsh 2.2 ASCII file (rank 0 writes; collective).
+
+    Nodes in metres (unit_length 1), tetrahedra with their physical volume tags/names."""
+    from .material import Material
+    from .output import gather_mesh, on_rank0, write_atomic
+    from .simulation import Simulation
+    sim = Simulation(mesh, Material(Ms=8e5))  # a carrier for the gathered P1 numbering
+    points, cells, tags = gather_mesh(sim)
+    names = {t: n for n, t in mesh.regions.items()}
+
+    def work():
+        lines = ["$MeshFormat", "2.2 0 8", "$EndMeshFormat", "$PhysicalNames",
+                 str(len(names))] + [f'3 {t} "{n}"' for t, n in sorted(names.items())]
+        lines += ["$EndPhysicalNames", "$Nodes", str(len(points))]
+        lines += [f"{i + 1} {x!r} {y!r} {z!r}" for i, (x, y, z) in enumerate(points)]
+        lines += ["$EndNodes", "$Elements", str(len(cells))]
+        lines += [f"{i + 1} 4 2 {tag} {tag} " + " ".join(str(int(v) + 1) for v in cell)
+                  for i, (cell, tag) in enumerate(zip(cells, tags))]
+        lines += ["$EndElements", ""]
+        write_atomic(os.fspath(path), "\n".join(lines))
+    on_rank0(mesh.comm, work)
+
+
+def cmd_info(args, comm):
+    if comm.rank == 0:
+        print(describe_run(args.folder), flush=True)
+    return 0
+
+
+def describe_run(folder):
+    """A few lines about a finished or running output folder (no MPI)."""
+    import datetime
+    from .load import Run
+    if not os.path.isdir(folder):
+        raise InputError(f"no output folder {folder!r}")
+    run = Run(folder)
+    info = run.info
+    if not info and not run.table:
+        raise InputError(f"{folder!r} is not a femag output folder (no info.json, no table.csv)")
+    state = {True: "finished", False: "failed"}.get(info.get("success"), "running or killed")
+    lines = [f"{folder}: {info.get('name', '?')}, {state}, {info.get('ranks', '?')} rank(s), "
+             f"equation {info.get('equation', '?')}"]
+    if info.get("start"):
+        lines.append(f"  started {info['start']}" + (f", ended {info['end']}" if info.get("end")
+                                                      else ""))
+    mesh = info.get("mesh", {})
+    if mesh:
+        lines.append(f"  mesh: {mesh.get('nodes')} nodes, {mesh.get('tetrahedra')} tetrahedra, "
+                     f"regions {', '.join(mesh.get('regions', {}))}, volume "
+                     f"{mesh.get('volume [m^3]', 0):.4g} m^3")
+    if info.get("terms"):
+        lines.append(f"  terms: {', '.join(info['terms'])}")
+    table = run.table
+    n = len(table.get("t [s]", []))
+    lines.append(f"  table: {n} rows, {len(table)} columns; ParaView steps: {len(run)}")
+    if n:
+        last = {k: v[-1] for k, v in table.items()}
+        lines.append(f"  t = {table['t [s]'][0]:.6g} .. {last['t [s]']:.6g} s; last <m> = "
+                     f"({last.get('mx', 0):.5f}, {last.get('my', 0):.5f}, "
+                     f"{last.get('mz', 0):.5f}), E_total = {last.get('E_total [J]', 0):.6g} J, "
+                     f"max|m x H| = {last.get('max_torque [A/m]', float('nan')):.4g} A/m")
+    log = os.path.join(folder, LOG_FILE)
+    if os.path.exists(log):
+        age = datetime.datetime.now().timestamp() - os.path.getmtime(log)
+        with open(log) as f:
+            tail = f.read().strip().splitlines()[-1:]
+        lines.append(f"  log updated {age:.0f} s ago: {tail[0] if tail else ''}")
+    checkpoints = os.path.join(folder, "checkpoints")
+    if os.path.isdir(checkpoints):
+        lines.append(f"  checkpoints: {len(os.listdir(checkpoints))} file(s)")
+    return "\n".join(lines)
+
+
+def cmd_plot(args, comm):
+    if comm.rank != 0:
+        return 0
+    os.environ.setdefault("PYVISTA_OFF_SCREEN", "true")  # no display needed
+    from .load import Run
+    from .plot import plot_table, snapshot
+    if not os.path.isdir(args.folder):
+        raise InputError(f"no output folder {args.folder!r}")
+    run = Run(args.folder)
+    if not run.table:
+        raise InputError(f"{args.folder!r} has no table rows to plot")
+    target = args.output or os.path.join(args.folder, "plots")
+    os.makedirs(target, exist_ok=True)
+    made = [plot_table(run, os.path.join(target, "table.png"))]
+    if len(run):
+        made.append(snapshot(run, os.path.join(target, "snapshot.png"), step=-1))
+    print("wrote " + ", ".join(made), flush=True)
+    return 0
+
+
+# --- entry point ------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _quiet_stdout(quiet):
+    if not quiet:
+        yield
+        return
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="femag", description="Finite-element micromagnetics "
+                                "(docs/cli.md). Exit codes: 0 ok, 2 bad input, 1 failure.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    r = sub.add_parser("run", help="run a config file (also under mpirun)")
+    r.add_argument("config", help="problem.toml")
+    mode = r.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    mode.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    r.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    r.add_argument("--out", help="output folder (overrides [output] folder)")
+    r.set_defaults(func=cmd_run)
+    c = sub.add_parser("check", help="validate a config file (and its .msh file) only")
+    c.add_argument("config")
+    c.set_defaults(func=cmd_check)
+    m = sub.add_parser("mesh", help="build (builder --arg value ..., or problem.toml) or read "
+                       "(.msh) a mesh, summarise it, optionally write it with -o")
+    m.add_argument("source", help="builder name (box, disk, ...), problem.toml or mesh.msh")
+    m.add_argument("-o", "--output", help="write the mesh to this .msh file (metres)")
+    m.add_argument("--quiet", "-q", action="store_true")
+    m.set_defaults(func=cmd_mesh)
+    i = sub.add_parser("info", help="summarise an output folder")
+    i.add_argument("folder")
+    i.set_defaults(func=cmd_info)
+    g = sub.add_parser("plot", help="table and last snapshot as PNG")
+    g.add_argument("folder")
+    g.add_argument("-o", "--output", help="folder for the PNGs (default <folder>/plots)")
+    g.set_defaults(func=cmd_plot)
+    return p
+
+
+def main(argv=None, comm=None):
+    """Entry point; returns the exit code (0 ok, 2 bad input, 1 internal failure)."""
+    comm = comm or MPI.COMM_WORLD
+    p = parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "mesh":  # builder arguments (--lx ...) are free-form
+        args, rest = p.parse_known_args(argv)
+        args.args = rest
+    else:
+        args = p.parse_args(argv)
+    bad_input = _bad_input_types()
+    try:
+        with _quiet_stdout(getattr(args, "quiet", False)):
+            return args.func(args, comm) or 0
+    except bad_input as err:
+        code, message = 2, str(err)
+    except KeyboardInterrupt:
+        code, message = 130, "interrupted"
+    except Exception as err:  # an internal failure: report it plainly, exit 1
+        code, message = 1, f"internal error ({type(err).__name__}): {err}"
+    if args.debug:
+        traceback.print_exc()
+    if comm.rank == 0:
+        for line in message.strip().splitlines() or [""]:
+            print(f"femag: error: {line}", file=sys.stderr, flush=True)
+    if code == 1 and comm.size > 1:
+        comm.Abort(1)  # a failure on one rank may leave the others inside a collective
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
