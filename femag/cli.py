@@ -351,6 +351,10 @@ def write_msh(mesh, path):
     names = {t: n for n, t in mesh.regions.items()}
 
     def work():
+        import numpy as np
+        p = points[cells]  # gmsh's convention: positive orientation
+        det = np.einsum("ij,ij->i", p[:, 1] - p[:, 0], np.cross(p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]))
+        cells[det < 0, 2:4] = cells[det < 0, 3:1:-1]
         lines = ["$MeshFormat", "2.2 0 8", "$EndMeshFormat", "$PhysicalNames",
                  str(len(names))] + [f'3 {t} "{n}"' for t, n in sorted(names.items())]
         lines += ["$EndPhysicalNames", "$Nodes", str(len(points))]
@@ -435,16 +439,26 @@ def cmd_plot(args, comm):
 
 # --- entry point ------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def _quiet_stdout(quiet):
+def _quiet_stdout(quiet, stderr=False):
+    """Send stdout (and stderr if asked) to /dev/null when `quiet`."""
     if not quiet:
         yield
         return
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
+            (contextlib.redirect_stderr(sink) if stderr else contextlib.nullcontext()):
         yield
 
 
+def _parse(p, argv):
+    if argv and argv[0] == "mesh":  # builder arguments (--lx ...) are free-form
+        args, rest = p.parse_known_args(argv)
+        args.args = rest
+        return args
+    return p.parse_args(argv)
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="femag", description="Finite-element micromagnetics "
+    p = argparse.ArgumentParser(prog="femag", allow_abbrev=False, description="Finite-element micromagnetics "
                                 "(docs/cli.md). Exit codes: 0 ok, 2 bad input, 1 failure.")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -459,7 +473,7 @@ def parser():
     c = sub.add_parser("check", help="validate a config file (and its .msh file) only")
     c.add_argument("config")
     c.set_defaults(func=cmd_check)
-    m = sub.add_parser("mesh", help="build (builder --arg value ..., or problem.toml) or read "
+    m = sub.add_parser("mesh", allow_abbrev=False, help="build (builder --arg value ..., or problem.toml) or read "
                        "(.msh) a mesh, summarise it, optionally write it with -o")
     m.add_argument("source", help="builder name (box, disk, ...), problem.toml or mesh.msh")
     m.add_argument("-o", "--output", help="write the mesh to this .msh file (metres)")
@@ -480,11 +494,11 @@ def main(argv=None, comm=None):
     comm = comm or MPI.COMM_WORLD
     p = parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "mesh":  # builder arguments (--lx ...) are free-form
-        args, rest = p.parse_known_args(argv)
-        args.args = rest
-    else:
-        args = p.parse_args(argv)
+    try:
+        with _quiet_stdout(comm.rank != 0, stderr=True):  # argparse's messages: rank 0
+            args = _parse(p, argv)
+    except SystemExit as exc:  # argparse printed "femag: error: ..." (2) or --help (0)
+        return exc.code
     bad_input = _bad_input_types()
     try:
         with _quiet_stdout(getattr(args, "quiet", False)):

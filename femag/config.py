@@ -90,7 +90,7 @@ def _value(path, raw, key):
             return raw
         if key.kind == "vector":
             vec = units.parse_vector(raw, key.dim, path)
-            norm = math.sqrt(sum(v * v for v in vec))
+            norm = math.hypot(*vec)  # no overflow for huge components
             if key.dim == "dimensionless" and norm == 0.0:
                 _fail(path, f"must be a non-zero direction, got {raw!r}")
             if key.hi is not None and norm > key.hi:
@@ -358,6 +358,24 @@ def _materials(raw, equation):
     return result
 
 
+def _match_regions(geometry, materials):
+    """Builders know their region names before meshing: check them against [materials]."""
+    if "builder" not in geometry:
+        return  # a .msh file: checked when it is loaded (config.build_simulation)
+    args = geometry["args"]
+    if "parts" in args:
+        regions = [name for name, _, _ in args["parts"]]
+    else:
+        regions = list(args.get("names") or [args.get("name") or "magnet"])
+    for region in materials:
+        if region not in regions:
+            _fail(f"materials.{region}", f"the geometry has no region {region!r}"
+                  f"{_suggest(region, regions)}; its regions: {', '.join(dict.fromkeys(regions))}")
+    missing = [r for r in dict.fromkeys(regions) if r not in materials]
+    if missing:
+        _fail("materials", f"no material for region {missing[0]!r}: add [materials.{missing[0]}]")
+
+
 def _terms(raw):
     if not isinstance(raw, dict) or not raw:
         _fail("terms", "give at least one energy term, e.g. exchange = true")
@@ -457,6 +475,28 @@ def read_toml(path):
         _fail("", f"cannot read config file {path!r}: {err.strerror}")
 
 
+def dumps(data):
+    """A dict as TOML text, one top-level key per line with inline tables (for tests and
+    generated configs; what tomllib reads back is `data`)."""
+    import json
+
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float) and not math.isfinite(v):
+            return "nan" if v != v else ("inf" if v > 0 else "-inf")
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(str(k))} = {value(x)}" for k, x in v.items()) + "}"
+        raise TypeError(f"cannot write {type(v).__name__} as TOML")
+    return "".join(f"{json.dumps(str(k))} = {value(v)}\n" for k, v in data.items())
+
+
 def validate(data, path="config.toml"):
     """Validate a parsed config dict (as from TOML); returns a :class:`Config`."""
     top = check_table("", data, TOP)
@@ -466,6 +506,7 @@ def validate(data, path="config.toml"):
         _fail("temperature", "missing (required for equation = \"llb\", in K)")
     geometry = _geometry(top["geometry"], base_dir)
     materials = _materials(top["materials"], equation)
+    _match_regions(geometry, materials)
     terms = _terms(top["terms"])
     initial = _initial(top["initial"], base_dir)
     output = check_table("output", top["output"], OUTPUT)

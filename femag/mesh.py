@@ -113,6 +113,32 @@ def _volume_groups(model):
     return groups
 
 
+def check_gmsh_tetrahedra(model):
+    """Reject non-finite node coordinates and inverted tetrahedra of a gmsh model (on the
+    meshing rank, before distribution).
+
+    Gmsh orients its tetrahedra positively ((x1−x0)·((x2−x0)×(x3−x0)) > 0); a file with
+    negative ones was written by a tool that mixed up the node order, so its other data
+    may be wrong too. DOLFINx reorders every cell's vertices, so this is the only place
+    where the orientation can still be seen."""
+    tags, coords, _ = model.mesh.getNodes()
+    coords = np.asarray(coords, dtype=float).reshape(-1, 3)
+    if not np.all(np.isfinite(coords)):
+        raise MeshError(f"the mesh has {int(np.sum(~np.all(np.isfinite(coords), axis=1)))} "
+                        f"node(s) with NaN or infinite coordinates")
+    position = np.zeros((int(np.max(tags)) + 1 if len(tags) else 1, 3))
+    position[np.asarray(tags, dtype=np.int64)] = coords
+    inverted = 0
+    for etype, nodes in zip(*model.mesh.getElements(3)[::2]):
+        p = position[np.asarray(nodes, dtype=np.int64).reshape(-1, 4)]
+        det = np.einsum("ij,ij->i", p[:, 1] - p[:, 0],
+                        np.cross(p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]))
+        inverted += int(np.sum(det < 0))
+    if inverted:
+        raise MeshError(f"the mesh has {inverted} inverted (negatively oriented) tetrahedra: "
+                        f"its node order is not gmsh's; re-export it from gmsh")
+
+
 def from_gmsh_model(model=None, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0, summary=True):
     """Distribute the current gmsh model (meshed on `rank`) as a femag :class:`Mesh`.
 
@@ -139,6 +165,7 @@ def from_gmsh_model(model=None, comm=MPI.COMM_WORLD, rank=0, unit_length=1.0, su
         if any(t != 4 for t in types):
             raise MeshError("femag needs linear tetrahedra (gmsh element type 4); "
                             f"found element types {sorted(set(int(t) for t in types))}")
+        check_gmsh_tetrahedra(m)
         return groups
 
     if not np.isfinite(unit_length) or unit_length <= 0:

@@ -1,0 +1,151 @@
+"""The femag command: runs of config files end to end (physics checked against the
+macrospin solution of the LLG equation), folder rules, quiet mode, mesh/info/plot."""
+import copy
+import math
+import os
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+
+import femag
+from femag.cli import main
+from femag.config import dumps
+from femag.load import Run
+
+GAMMA = 2.211e5  # m/(A s)
+MU0 = 4e-7 * math.pi
+
+MACROSPIN = {
+    "name": "macrospin",
+    "geometry": {"builder": "box", "lx": "10 nm", "ly": "10 nm", "lz": "5 nm", "h": "5 nm"},
+    "materials": {"magnet": {"Ms": "800 kA/m", "A": "13 pJ/m", "alpha": 0.1}},
+    "terms": {"exchange": True, "zeeman": {"H": [0, 0, "100 mT"]}},
+    "initial": {"kind": "uniform", "direction": [1, 0, 0]},
+    "stages": [{"kind": "run", "duration": "40 ps", "save_every": "5 ps", "rtol": 1e-8,
+                "atol": 1e-8}],
+}
+
+
+def write_config(comm, folder, data, name="problem.toml"):
+    path = os.path.join(folder, name)
+    if comm.rank == 0:
+        with open(path, "w") as f:
+            f.write(dumps(data))
+    comm.barrier()
+    return path
+
+
+def macrospin(t, H, alpha):
+    """Uniform m(0) = x in H ẑ: the LLG solution m = (cos φ sech u, sin φ sech u, tanh u)
+    with φ = γHt/(1+α²), u = αγHt/(1+α²)."""
+    phi = GAMMA * H * t / (1 + alpha ** 2)
+    u = alpha * phi
+    return np.array([np.cos(phi) / np.cosh(u), np.sin(phi) / np.cosh(u), np.tanh(u)])
+
+
+def test_run_matches_macrospin_llg(comm, mpi_tmp_path, capsys):
+    path = write_config(comm, mpi_tmp_path, MACROSPIN)
+    assert main(["run", path]) == 0
+    run = Run(os.path.join(mpi_tmp_path, "problem.out"))
+    t = run.column("t")
+    assert np.allclose(t, np.arange(9) * 5e-12, rtol=0, atol=1e-20)
+    expected = macrospin(t, 0.1 / MU0, 0.1)  # "100 mT" is μ0H
+    got = np.array([run.column("mx"), run.column("my"), run.column("mz")])
+    assert np.max(np.abs(got - expected)) < 1e-5
+    # a wrong unit conversion (H = 100e-3 A/m or γ in rad/(s T)) would be off by O(1)
+    assert expected[1, -1] > 0.6 and expected[2, -1] > 0.04
+    out = capsys.readouterr().out
+    if comm.rank == 0:
+        assert "ETA" in out and "max|m x H|" in out and out.count("[1/1 0-run]") == 9
+        log = open(os.path.join(mpi_tmp_path, "problem.out", "femag.log")).read()
+        assert log.count("[1/1 0-run]") == 9 and "success=True" in log
+
+
+def test_existing_folder_needs_overwrite_and_quiet_prints_nothing(comm, mpi_tmp_path, capsys):
+    data = copy.deepcopy(MACROSPIN)
+    data["stages"] = [{"kind": "minimize"}]
+    data["output"] = {"folder": "result"}
+    path = write_config(comm, mpi_tmp_path, data)
+    assert main(["run", path, "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert main(["run", path, "-q"]) == 2
+    err = capsys.readouterr().err
+    if comm.rank == 0:
+        assert err.startswith("femag: error: output folder") and "--overwrite" in err
+        assert "Traceback" not in err
+    assert main(["run", path, "-q", "--overwrite"]) == 0
+    assert main(["run", path, "-q", "--overwrite", "--resume"]) == 2  # argparse: exclusive
+    assert len(Run(os.path.join(mpi_tmp_path, "result")).column("t")) == 1
+
+
+def test_stages_fields_and_energies(comm, mpi_tmp_path):
+    """minimize in a field along +y, then a run stage in a new field: the minimize row is
+    the run's first row (not written twice); E_zeeman = −μ0 Ms V ⟨m⟩·H in each stage."""
+    data = copy.deepcopy(MACROSPIN)
+    data["terms"] = {"exchange": True}
+    data["stages"] = [
+        {"kind": "minimize", "field": [0, "50 mT", 0], "tol": "0.1 A/m"},
+        {"kind": "run", "field": ["20 mT", 0, 0], "duration": "10 ps", "save_every": "5 ps"},
+        {"kind": "minimize", "name": "final", "tol": "1 A/m"}]
+    path = write_config(comm, mpi_tmp_path, data)
+    assert main(["run", path, "-q", "--out", os.path.join(mpi_tmp_path, "o")]) == 0
+    run = Run(os.path.join(mpi_tmp_path, "o"))
+    t = run.column("t")
+    assert np.allclose(t, [0, 5e-12, 1e-11, 1e-11], atol=1e-20)
+    assert run.column("my")[0] == pytest.approx(1.0, abs=1e-6)
+    volume = 10e-9 * 10e-9 * 5e-9
+    H = 20e-3 / MU0
+    e_zeeman = run.table["E_zeeman [J]"]
+    assert e_zeeman[0] == pytest.approx(-MU0 * 8e5 * volume * run.column("mx")[0] * H, rel=1e-9,
+                                        abs=1e-30)
+    assert e_zeeman[-1] == pytest.approx(-MU0 * 8e5 * volume * H, rel=1e-6)  # m ∥ final H
+    assert run.column("mx")[-1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_bad_material_region_in_mesh_file_leaves_no_folder(comm, mpi_tmp_path, capsys):
+    msh = os.path.join(mpi_tmp_path, "box.msh")
+    assert main(["mesh", "box", "--lx", "10 nm", "--ly", "10 nm", "--lz", "5 nm",
+                 "--h", "5 nm", "--name", "core", "-o", msh, "-q"]) == 0
+    data = copy.deepcopy(MACROSPIN)
+    data["geometry"] = {"file": "box.msh"}
+    path = write_config(comm, mpi_tmp_path, data)
+    out = os.path.join(mpi_tmp_path, "never")
+    assert main(["run", path, "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert not os.path.exists(out)
+    if comm.rank == 0:
+        assert "materials.magnet: the mesh has no region 'magnet'; its regions: core" in err
+    assert main(["check", path]) == 2
+    # with the region renamed the written mesh runs and gives the builder's volume
+    data["materials"] = {"core": data["materials"]["magnet"]}
+    data["stages"] = [{"kind": "minimize"}]
+    path = write_config(comm, mpi_tmp_path, data)
+    assert main(["check", path]) == 0
+    assert main(["run", path, "-q", "--out", out]) == 0
+    info = Run(out).info
+    assert info["mesh"]["volume [m^3]"] == pytest.approx(5e-25, rel=1e-9)
+    assert info["mesh"]["regions"] == {"core": 1}
+
+
+@pytest.mark.skip_in_parallel
+def test_info_and_plot(mpi_tmp_path, capsys):
+    data = copy.deepcopy(MACROSPIN)
+    data["stages"][0].update(duration="10 ps")
+    path = write_config(MPI.COMM_WORLD, mpi_tmp_path, data)
+    assert main(["run", path, "-q"]) == 0
+    folder = os.path.join(mpi_tmp_path, "problem.out")
+    capsys.readouterr()
+    assert main(["info", folder]) == 0
+    text = capsys.readouterr().out
+    assert "finished" in text and "3 rows" in text and "t = 0 .. 1e-11 s" in text
+    assert main(["plot", folder]) == 0
+    for name in ("table.png", "snapshot.png"):
+        assert os.path.getsize(os.path.join(folder, "plots", name)) > 1000
+    assert main(["info", os.path.join(mpi_tmp_path, "nothing")]) == 2
+    assert "no output folder" in capsys.readouterr().err
+
+
+def test_femag_package_exposes_cli():
+    assert callable(femag.cli.main) if hasattr(femag, "cli") else callable(main)
