@@ -40,6 +40,13 @@ def _bad_input_types():
             NotADirectoryError)
 
 
+def _collective_failures():
+    """Failures of the numerics that every rank raises together (allreduced criteria)."""
+    from .integrators import RelaxationError
+    from .minimize import MinimizationError
+    return (RelaxationError, MinimizationError)
+
+
 def _say(comm, *args, **kwargs):
     if comm.rank == 0:
         print(*args, flush=True, **kwargs)
@@ -500,6 +507,7 @@ def main(argv=None, comm=None):
     except SystemExit as exc:  # argparse printed "femag: error: ..." (2) or --help (0)
         return exc.code
     bad_input = _bad_input_types()
+    collective = True
     try:
         with _quiet_stdout(getattr(args, "quiet", False)):
             return args.func(args, comm) or 0
@@ -507,14 +515,18 @@ def main(argv=None, comm=None):
         code, message = 2, str(err)
     except KeyboardInterrupt:
         code, message = 130, "interrupted"
+    except _collective_failures() as err:  # raised on every rank alike: no abort needed
+        code, message = 1, f"run failed: {err}"
+        collective = True
     except Exception as err:  # an internal failure: report it plainly, exit 1
         code, message = 1, f"internal error ({type(err).__name__}): {err}"
+        collective = False
     if args.debug:
         traceback.print_exc()
     if comm.rank == 0:
         for line in message.strip().splitlines() or [""]:
             print(f"femag: error: {line}", file=sys.stderr, flush=True)
-    if code == 1 and comm.size > 1:
+    if code == 1 and comm.size > 1 and not collective:
         comm.Abort(1)  # a failure on one rank may leave the others inside a collective
     return code
 

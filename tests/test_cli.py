@@ -147,5 +147,15 @@ def test_info_and_plot(mpi_tmp_path, capsys):
     assert "no output folder" in capsys.readouterr().err
 
 
-def test_femag_package_exposes_cli():
-    assert callable(femag.cli.main) if hasattr(femag, "cli") else callable(main)
+
+def test_failed_stage_exits_1_and_marks_the_run(comm, mpi_tmp_path, capsys):
+    """A minimiser that runs out of iterations: exit 1, one error line, info success false."""
+    data = copy.deepcopy(MACROSPIN)
+    data["stages"] = [{"kind": "minimize", "max_iterations": 1, "tol": "1e-3 A/m"}]
+    path = write_config(comm, mpi_tmp_path, data)
+    assert main(["run", path, "-q"]) == 1
+    err = capsys.readouterr().err
+    if comm.rank == 0:
+        assert err.startswith("femag: error: run failed: minimize did not converge")
+        assert "Traceback" not in err
+    assert Run(os.path.join(mpi_tmp_path, "problem.out")).info["success"] is False
