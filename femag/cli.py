@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -85,6 +86,7 @@ class Progress:
         self.log_path = None
         self._stage = None
         self._open_line = False
+        self._width = 0
 
     def log(self, message, echo=True):
         """Time-stamped line in femag.log (rank 0) and, unless quiet, on stdout."""
@@ -103,6 +105,7 @@ class Progress:
         if self._open_line:
             print(file=self.stream, flush=True)
             self._open_line = False
+            self._width = 0
 
     def start_stage(self, index, total, stage, t_start, t_end):
         import time
@@ -124,8 +127,9 @@ class Progress:
         self.log(line, echo=False)
         if self.quiet:
             return
-        if self.tty:
-            print("\r" + line, end="", file=self.stream, flush=True)
+        if self.tty:  # pad: a shorter line must cover the previous one
+            print("\r" + line.ljust(self._width), end="", file=self.stream, flush=True)
+            self._width = len(line)
             self._open_line = True
         else:
             print(line, file=self.stream, flush=True)
@@ -182,42 +186,96 @@ def _damping(sim, alpha):
         sim.params.alpha.x.array[:] = saved
 
 
-def _stage_row(sim, out):
-    """One table row after a minimize/relax stage, with the run's extra columns."""
-    return out.write(extra={"max_torque [A/m]": sim.torque(), "dt [s]": 0.0})
+def _stage_row(sim, out, dt=0.0):
+    """One table row outside sim.run, with the run's extra columns (same order)."""
+    return out.write(extra={"max_torque [A/m]": sim.torque(), "dt [s]": dt})
 
 
-def run_stage(cfg, sim, out, progress, index, t_start):
-    """Run stage `index` from sim.t; a run stage ends at t_start + duration (s)."""
-    stage = cfg.stages[index]
-    total = len(cfg.stages)
-    apply_stage_settings(cfg, sim, index)
-    kind = stage["kind"]
-    if kind == "run":
+class StageRunner:
+    """Runs the stages of a config on a simulation, writing rows to `out` and checkpoints.
+
+    A checkpoint's state (JSON) says where the run is: ``stage`` (index), ``stage_name``,
+    ``done`` (the stage finished), ``t_start`` (s, the stage's start time; a run stage
+    ends at t_start + duration and saves at t_start + k·save_every), ``dt`` (s, the
+    integrator's step) and ``rows`` (table rows written)."""
+
+    def __init__(self, cfg, sim, out, progress, checkpointer=None):
+        self.cfg, self.sim, self.out, self.progress = cfg, sim, out, progress
+        self.checkpointer = checkpointer
+        self.dt = None
+
+    def state(self, index, t_start, done):
+        stage = self.cfg.stages[index]
+        return {"stage": index, "stage_name": stage["name"], "done": bool(done),
+                "t_start": float(t_start), "dt": self.dt, "rows": self.out.n_saves}
+
+    def _checkpoint(self, index, t_start, done, force):
+        if self.checkpointer is None:
+            return
+        state = self.state(index, t_start, done)
+        (self.checkpointer.save if force else self.checkpointer.maybe_save)(state)
+
+    def run(self, first=0, t_start=None, resumed=False):
+        """Stages `first`.. (a resumed stage continues from sim.t inside it)."""
+        t_start = self.sim.t if t_start is None else t_start
+        for index in range(first, len(self.cfg.stages)):
+            self.stage(index, t_start, resumed and index == first)
+            self._checkpoint(index, self.sim.t, True, force=True)
+            t_start = self.sim.t
+
+    def stage(self, index, t_start, resumed):
+        cfg, sim, out, progress = self.cfg, self.sim, self.out, self.progress
+        stage = cfg.stages[index]
+        total = len(cfg.stages)
+        apply_stage_settings(cfg, sim, index)
+        kind = stage["kind"]
+        label = f"stage {index + 1}/{total} {stage['name']}"
+        if kind != "run":
+            progress.log(f"{label}: {kind} to max|m x H| < {stage['tol']:g} A/m")
+            if kind == "minimize":
+                result = sim.minimize(tol=stage["tol"], max_iterations=stage["max_iterations"])
+            else:
+                result = sim.relax(tol=stage["tol"], alpha=stage["alpha"],
+                                   max_time=stage["max_time"], max_steps=stage["max_steps"],
+                                   integrator=stage["integrator"], verbose=False)
+            progress.log(f"{label} done: {result}")
+            following = cfg.stages[index + 1]["kind"] if index + 1 < total else None
+            if following != "run":  # a run stage writes this state as its first row
+                _stage_row(sim, out)
+            return
         t_end = t_start + stage["duration"]
-        progress.log(f"stage {index + 1}/{total} {stage['name']}: run to t = {t_end:.6g} s "
-                     f"({stage['integrator']}, save every {stage['save_every']:.3g} s)")
+        every = stage["save_every"]
+        progress.log(f"{label}: run to t = {t_end:.6g} s ({stage['integrator']}, save every "
+                     f"{every:.3g} s)" + (f", resumed at t = {sim.t:.6g} s" if resumed else ""))
         progress.start_stage(index, total, stage, t_start, t_end)
         options = {k: stage[k] for k in ("rtol", "atol", "dt_max") if stage[k] is not None}
         with _damping(sim, stage["alpha"]):
-            result = sim.run(t_end, save_every=stage["save_every"], output=out,
-                             integrator=stage["integrator"], verbose=False, **options)
+            if resumed and sim.t > t_start:
+                # the rows up to the checkpoint's time are in the table: step without
+                # output to the next save time, then save on the stage's own time grid
+                k = math.floor((sim.t - t_start) / every * (1 + 1e-12)) + 1
+                target = min(t_start + k * every, t_end)
+                if self.dt:
+                    options["dt"] = self.dt
+                first = sim.run(target, output=None, integrator=stage["integrator"],
+                                verbose=False, **options)
+                self.dt = options["dt"] = first.rows[-1]["dt"] or self.dt
+                if target >= t_end * (1 - 1e-12):
+                    _stage_row(sim, out, self.dt or 0.0)
+                    progress.log(f"{label} done")
+                    return
+            result = sim.run(t_end, save_every=every, output=out, integrator=stage["integrator"],
+                             verbose=False, callback=self._after_save(index, t_start),
+                             **options)
         progress.close()
-        progress.log(f"stage {index + 1}/{total} {stage['name']} done: {result}")
-        return
-    progress.log(f"stage {index + 1}/{total} {stage['name']}: {kind} to max|m x H| < "
-                 f"{stage['tol']:g} A/m")
-    if kind == "minimize":
-        result = sim.minimize(tol=stage["tol"], max_iterations=stage["max_iterations"])
-    else:
-        result = sim.relax(tol=stage["tol"], alpha=stage["alpha"], max_time=stage["max_time"],
-                           max_steps=stage["max_steps"], integrator=stage["integrator"],
-                           verbose=False)
-    progress.log(f"stage {index + 1}/{total} {stage['name']} done: {result}")
-    following = cfg.stages[index + 1]["kind"] if index + 1 < total else None
-    if following != "run":  # a run stage writes this state as its first row
-        row = _stage_row(sim, out)
-        progress.row(row)
+        progress.log(f"{label} done: {result}")
+
+    def _after_save(self, index, t_start):
+        """run() callback at every save: remember dt (from the row), maybe checkpoint."""
+        def callback(sim):
+            self.dt = self.out.last_row.get("dt [s]") or self.dt
+            self._checkpoint(index, t_start, False, force=False)
+        return callback
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -263,8 +321,11 @@ def cmd_run(args, comm):
     progress = Progress(comm, quiet=args.quiet)
 
     class CliOutput(Output):
+        last_row = {}
+
         def write(self, extra=None):
             row = super().write(extra)
+            self.last_row = row
             progress.row(row)
             return row
 
@@ -280,10 +341,7 @@ def cmd_run(args, comm):
     progress.log(f"femag run {cfg.path} on {comm.size} rank(s) -> {folder}", echo=False)
     success = False
     try:
-        t_start = sim.t
-        for index in range(len(cfg.stages)):
-            run_stage(cfg, sim, out, progress, index, t_start)
-            t_start = sim.t
+        StageRunner(cfg, sim, out, progress).run()
         success = True
     finally:
         out.close(success=success)
