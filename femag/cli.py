@@ -28,6 +28,7 @@ from .config import ConfigError
 from .units import UnitError
 
 LOG_FILE = "femag.log"
+CHECKPOINTS = "checkpoints"  # the checkpoint folder inside the output folder
 
 
 class InputError(ValueError):
@@ -299,7 +300,7 @@ def _build(cfg, comm):
 def _remove_own(comm, folder):
     """--overwrite: drop what the CLI writes besides femag.output's files."""
     def work():
-        for name in (LOG_FILE, "plots", "checkpoints"):
+        for name in (LOG_FILE, "plots", CHECKPOINTS):
             path = os.path.join(folder, name)
             if os.path.isdir(path):
                 shutil.rmtree(path)
@@ -310,11 +311,34 @@ def _remove_own(comm, folder):
     comm.barrier()
 
 
+def _resume_point(cfg, sim, folder, comm):
+    """--resume: restore sim from the newest readable checkpoint (an unreadable newer one is
+    skipped with a warning by femag.checkpoint.latest); returns (first stage, its start
+    time in s, resumed inside it?, integrator dt in s or None)."""
+    from . import checkpoint
+    path = checkpoint.latest(os.path.join(folder, CHECKPOINTS), comm)
+    if path is None:
+        raise InputError(f"--resume: no usable checkpoint in {folder!r} (run it again with "
+                         f"--overwrite)")
+    state = checkpoint.restore(sim, path)
+    index = state.get("stage")
+    names = [s["name"] for s in cfg.stages]
+    if not isinstance(index, int) or not 0 <= index < len(names) \
+            or names[index] != state.get("stage_name"):
+        raise InputError(f"--resume: the checkpoint {os.path.basename(path)!r} is from stage "
+                         f"{state.get('stage_name')!r}, which this config does not have at "
+                         f"position {index} (stages: {', '.join(names)}); was the config changed?")
+    if state.get("done"):
+        return index + 1, sim.t, False, state.get("dt")
+    return index, float(state["t_start"]), True, state.get("dt")
+
+
 def cmd_run(args, comm):
     cfg = _load_config(args)
     folder = cfg.output["folder"]
     check_folder(comm, folder, args.overwrite, args.resume)
     sim = _build(cfg, comm)  # everything that can be wrong with the input, before the folder
+    point = _resume_point(cfg, sim, folder, comm) if args.resume else (0, sim.t, False, None)
     created = comm.bcast(not os.path.exists(folder) if comm.rank == 0 else None, root=0)
     from .output import Output
 
@@ -331,22 +355,41 @@ def cmd_run(args, comm):
 
     if args.overwrite:
         _remove_own(comm, folder)
+    reopen = {"resume": True, "resume_time": sim.t} if args.resume else {}
     try:
-        out = CliOutput(sim, folder, fields=cfg.output["fields"], overwrite=args.overwrite)
+        out = CliOutput(sim, folder, fields=cfg.output["fields"], overwrite=args.overwrite,
+                        **reopen)
     except _bad_input_types():
         if created and comm.rank == 0:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     progress.log_path = os.path.join(folder, LOG_FILE)
-    progress.log(f"femag run {cfg.path} on {comm.size} rank(s) -> {folder}", echo=False)
+    first, t_start, resumed, dt = point
+    progress.log(f"femag run {cfg.path} on {comm.size} rank(s) -> {folder}"
+                 + (f" (resumed at stage {first + 1}, t = {sim.t:.6g} s)" if args.resume else ""),
+                 echo=args.resume)
+    runner = StageRunner(cfg, sim, out, progress, _checkpointer(cfg, sim, folder))
+    runner.dt = dt
     success = False
     try:
-        StageRunner(cfg, sim, out, progress).run()
+        runner.run(first, t_start, resumed)
         success = True
     finally:
         out.close(success=success)
         progress.log(f"finished: success={success}, t = {sim.t:.6g} s, {out.n_saves} rows")
     return 0
+
+
+def _checkpointer(cfg, sim, folder):
+    """femag.checkpoint.Checkpointer writing <folder>/checkpoints every
+    [output] checkpoint_every seconds of wall time (and at the end of every stage)."""
+    try:
+        from . import checkpoint
+    except ImportError:  # written alongside (femag/checkpoint.py); runs work without it
+        return None
+    return checkpoint.Checkpointer(sim, os.path.join(folder, CHECKPOINTS),
+                                   every=cfg.output["checkpoint_every"],
+                                   keep=cfg.output["checkpoint_keep"])
 
 
 def cmd_check(args, comm):
@@ -476,7 +519,7 @@ def describe_run(folder):
         with open(log) as f:
             tail = f.read().strip().splitlines()[-1:]
         lines.append(f"  log updated {age:.0f} s ago: {tail[0] if tail else ''}")
-    checkpoints = os.path.join(folder, "checkpoints")
+    checkpoints = os.path.join(folder, CHECKPOINTS)
     if os.path.isdir(checkpoints):
         lines.append(f"  checkpoints: {len(os.listdir(checkpoints))} file(s)")
     return "\n".join(lines)

@@ -159,3 +159,80 @@ def test_failed_stage_exits_1_and_marks_the_run(comm, mpi_tmp_path, capsys):
         assert err.startswith("femag: error: run failed: minimize did not converge")
         assert "Traceback" not in err
     assert Run(os.path.join(mpi_tmp_path, "problem.out")).info["success"] is False
+
+
+KILL = {
+    "name": "kill",
+    "geometry": {"builder": "box", "lx": "20 nm", "ly": "10 nm", "lz": "5 nm", "h": "5 nm"},
+    "materials": {"magnet": {"Ms": "800 kA/m", "A": "13 pJ/m", "alpha": 0.02}},
+    "terms": {"exchange": True, "demag": True, "zeeman": {"H": ["25 mT", 0, 0]}},
+    "initial": {"kind": "uniform", "direction": [0, 1, 0.2]},
+    "stages": [{"kind": "run", "duration": "0.6 ns", "save_every": "20 ps"},
+               {"kind": "run", "duration": "0.1 ns", "save_every": "20 ps",
+                "field": [0, "25 mT", 0]}],
+    "output": {"checkpoint_every": "0.3 s"},
+}
+
+
+def _femag(*args, **kwargs):
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return subprocess.Popen([sys.executable, "-m", "femag", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _rows(folder):
+    try:
+        with open(os.path.join(folder, "table.csv")) as f:
+            return max(0, len(f.read().splitlines()) - 1)
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.mark.skip_in_parallel
+def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path):
+    """SIGKILL a run after its checkpoints began, corrupt the newest checkpoint, --resume:
+    the previous checkpoint is used (with a warning), and the table (times, ⟨m⟩) and the
+    final m equal an uninterrupted run's to the integrator tolerance, with no duplicated
+    or missing rows."""
+    import signal
+    import time
+    pytest.importorskip("femag.checkpoint")
+    path = tmp_path / "kill.toml"
+    path.write_text(dumps(KILL))
+    killed, full = str(tmp_path / "killed"), str(tmp_path / "full")
+    proc = _femag("run", str(path), "--out", killed, "-q")
+    checkpoints = os.path.join(killed, "checkpoints")
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        n = len(os.listdir(checkpoints)) if os.path.isdir(checkpoints) else 0
+        if n >= 2 and _rows(killed) >= 8:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    rows_at_kill = _rows(killed)
+    assert 0 < rows_at_kill < 37
+    newest = max((os.path.join(checkpoints, n) for n in os.listdir(checkpoints)
+                  if not n.endswith(".tmp")), key=os.path.getmtime)
+    targets = [os.path.join(newest, n) for n in os.listdir(newest)] \
+        if os.path.isdir(newest) else [newest]
+    for target in targets:  # cut every file of the newest checkpoint in half
+        size = os.path.getsize(target)
+        with open(target, "r+b") as f:
+            f.truncate(size // 2)
+    again = _femag("run", str(path), "--out", killed, "--resume", "-q")
+    reference = _femag("run", str(path), "--out", full, "-q")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert "warn" in err.lower()
+    assert reference.communicate(timeout=120)[0] == "" and reference.returncode == 0
+    a, b = Run(killed), Run(full)
+    assert np.array_equal(a.column("t"), b.column("t"))  # no duplicated or missing rows
+    assert len(a.column("t")) == 37  # 31 + 6 rows
+    for name in ("mx", "my", "mz"):
+        assert np.max(np.abs(a.column(name) - b.column(name))) < 1e-5
+    assert np.max(np.abs(a.array("m", -1) - b.array("m", -1))) < 1e-5
+    assert a.info["success"] is True and len(a) == len(b)
