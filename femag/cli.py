@@ -320,7 +320,10 @@ def _resume_point(cfg, sim, folder, comm):
     if path is None:
         raise InputError(f"--resume: no usable checkpoint in {folder!r} (run it again with "
                          f"--overwrite)")
-    state = checkpoint.restore(sim, path)
+    try:
+        state = checkpoint.restore(sim, path)
+    except checkpoint.CheckpointError as err:  # e.g. written for another mesh
+        raise InputError(f"--resume: {err}") from None
     index = state.get("stage")
     names = [s["name"] for s in cfg.stages]
     if not isinstance(index, int) or not 0 <= index < len(names) \
