@@ -368,8 +368,13 @@ def cmd_run(args, comm):
         raise
     progress.log_path = os.path.join(folder, LOG_FILE)
     first, t_start, resumed, dt = point
-    progress.log(f"femag run {cfg.path} on {comm.size} rank(s) -> {folder}"
-                 + (f" (resumed at stage {first + 1}, t = {sim.t:.6g} s)" if args.resume else ""),
+    if not args.resume:
+        resumed_at = ""
+    elif first < len(cfg.stages):
+        resumed_at = f" (resumed at stage {first + 1}, t = {sim.t:.6g} s)"
+    else:
+        resumed_at = f" (resumed: every stage had finished, t = {sim.t:.6g} s)"
+    progress.log(f"femag run {cfg.path} on {comm.size} rank(s) -> {folder}{resumed_at}",
                  echo=args.resume)
     runner = StageRunner(cfg, sim, out, progress, _checkpointer(cfg, sim, folder))
     runner.dt = dt
