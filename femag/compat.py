@@ -107,6 +107,24 @@ def cell_dofs(space):
     return arr.reshape(-1)
 
 
+def p1_input_indices(space):
+    """Index in the mesh's input node order of every local P1 node (owned, then ghosts).
+
+    The input order (the order in which the nodes were given to DOLFINx: Gmsh's) does
+    not depend on the number of ranks, so it keys data written on p ranks and read on q.
+    For P1 on an affine mesh a cell's dofs and its geometry nodes are both in reference
+    vertex order, which gives the map dof -> geometry node -> input index."""
+    mesh = space.mesh
+    imap = space.dofmap.index_map
+    n_local = imap.size_local + imap.num_ghosts
+    dofs = cell_dofs(space).reshape(-1, 4)
+    nodes = geometry_dofmap(mesh)[: len(dofs)]
+    result = np.full(n_local, -1, dtype=np.int64)
+    result[dofs.reshape(-1)] = np.asarray(mesh.geometry.input_global_indices,
+                                          dtype=np.int64)[nodes.reshape(-1)]
+    return result
+
+
 def create_connectivity(mesh, d0, d1):
     mesh.topology.create_connectivity(d0, d1)
     return mesh.topology.connectivity(d0, d1)

@@ -395,14 +395,20 @@ def _record(sim, equation, stepper, result, out, callback, verbose):
 
 
 def run(sim, t_end, save_every=None, output=None, integrator="rk45", callback=None,
-        verbose=True, torques=(), fields=(), overwrite=False, **options):
+        verbose=True, torques=(), fields=(), overwrite=False, checkpoint=None, save_start=True,
+        **options):
     """Integrate the equation of motion from sim.t to t_end (s), saving every `save_every` s.
 
     At t = sim.t, every multiple of save_every and t_end: one row in the returned
     :class:`RunResult` (t s, ⟨m⟩, E_<term> J, torque A/m, dt s), one table row and
     ParaView step in `output` (a directory or an Output), `callback(sim)`, and (if
     verbose) a progress line on rank 0. `options` go to the stepper (rtol, atol, dt,
-    dt_max for RK; theta, dt, max_angle, dt_max for tangent-plane).
+    dt_max for RK; theta, dt, max_angle, dt_max for tangent-plane). `checkpoint`: a
+    :class:`femag.checkpoint.Checkpointer`, asked after every save (it writes when its
+    wall-clock interval has passed) and at the end, with the state
+    {"dt": step size in s, "t_end": s, "saves": rows so far}; pass the saved "dt" back as
+    ``dt=`` to continue a run with the step size it had. `save_start=False` skips the save
+    at the start time (a resumed run: the output already has that row).
     """
     t_end = float(t_end)
     if not np.isfinite(t_end) or t_end <= sim.t:
@@ -417,7 +423,8 @@ def run(sim, t_end, save_every=None, output=None, integrator="rk45", callback=No
     result = RunResult(integrator=integrator)
     t0 = sim.t
     equation.load(t0, compat.petsc_vector(sim.m))
-    _record(sim, equation, stepper, result, out, callback, verbose)
+    if save_start:
+        _record(sim, equation, stepper, result, out, callback, verbose)
     interval = save_every if save_every is not None else t_end - t0
     n_saves = max(1, int(np.ceil((t_end - t0) / interval - 1e-9)))
     try:
@@ -425,6 +432,9 @@ def run(sim, t_end, save_every=None, output=None, integrator="rk45", callback=No
             target = min(t0 + i * interval, t_end) if i < n_saves else t_end
             stepper.advance(target)
             _record(sim, equation, stepper, result, out, callback, verbose)
+            if checkpoint is not None:
+                state = {"dt": stepper.dt, "t_end": t_end, "saves": len(result.rows)}
+                (checkpoint.save if i == n_saves else checkpoint.maybe_save)(state)
     except BaseException:
         if out is not None and out is not output:
             out.close(success=False)

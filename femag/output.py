@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -200,9 +201,15 @@ class Output:
     overwrite : bool
         An existing non-empty folder is an error unless True (then only femag's own
         files in it are replaced).
+    resume : bool
+        Reopen an existing run folder and continue it: table rows and ParaView steps
+        with t > `resume_time` (s; written after the checkpoint being resumed) are
+        dropped, later saves are appended. Works on another number of ranks: new steps
+        are written in the node order of the folder's mesh file.
     """
 
-    def __init__(self, sim, directory, fields=(), overwrite=False):
+    def __init__(self, sim, directory, fields=(), overwrite=False, resume=False,
+                 resume_time=None):
         self.sim = sim
         self.comm = sim.comm
         self.directory = str(directory)
@@ -228,13 +235,22 @@ class Output:
         self._norm_form = None
         if sim.equation == "llb":
             self._norm_form = compat.dolfinx.fem.form(ufl.sqrt(ufl.dot(sim.m, sim.m)) * ufl.dx)
-        prepare_folder(self.comm, self.path, overwrite)
+        if resume and overwrite:
+            raise ValueError("an output is either resumed or overwritten, not both")
         points, cells, tags = gather_mesh(sim)
+        order = gather_rows(self.comm, compat.p1_input_indices(sim.V)[: sim.n_owned])
         self.n_nodes = self.comm.allreduce(sim.n_owned, op=MPI.SUM)
         self.n_cells = self.comm.bcast(None if cells is None else len(cells), root=0)
-        on_rank0(self.comm, lambda: _h5_atomic(
-            os.path.join(self.path, FIELD_DIR, MESH_FILE),
-            {"geometry": points, "topology": cells, "region": tags}))
+        self._perm = None  # rank 0: new gathered order -> the folder's node order
+        self._need_header = True
+        resumed = None
+        if resume:
+            resumed = self._reopen(order, resume_time)
+        else:
+            prepare_folder(self.comm, self.path, overwrite)
+            on_rank0(self.comm, lambda: _h5_atomic(
+                os.path.join(self.path, FIELD_DIR, MESH_FILE),
+                {"geometry": points, "topology": cells, "region": tags, "input_index": order}))
         self.info = {
             "name": sim.name, "start": datetime.datetime.now().astimezone().isoformat(),
             "end": None, "success": None, "saves": 0, "versions": versions(),
@@ -245,9 +261,68 @@ class Output:
                           for tag, mat in sim.params.by_tag.items()},
             "terms": [repr(t) for t in sim.terms], "fields": list(self.fields),
             "files": {"table": TABLE, "series": SERIES, "log": LOG}}
+        if resumed is not None:
+            self.info["start"] = resumed.get("start", self.info["start"])
+            self.info["resumed"] = resumed.get("resumed", []) + [{
+                "at": datetime.datetime.now().astimezone().isoformat(),
+                "t [s]": resume_time, "ranks": self.comm.size, "saves kept": self.n_saves}]
         self._write_info()
-        self.log(f"output opened: {self.n_nodes} nodes, {self.n_cells} tetrahedra, "
-                 f"{self.comm.size} rank(s)")
+        self.log(f"output {'resumed' if resume else 'opened'}: {self.n_nodes} nodes, "
+                 f"{self.n_cells} tetrahedra, {self.comm.size} rank(s)"
+                 + (f", {self.n_saves} saves up to t = {resume_time:.6e} s kept" if resume else ""))
+
+    def _reopen(self, order, resume_time):
+        """Resume: keep the folder's saves with t ≤ resume_time, drop later ones, and map
+        this run's node order onto the folder's mesh file. Returns the old info dict."""
+        import h5py
+        if resume_time is None or not np.isfinite(resume_time):
+            raise ValueError(f"resume needs the checkpoint time resume_time (s), got "
+                             f"{resume_time!r}")
+        limit = resume_time + 1e-9 * max(abs(resume_time), 1e-15)
+
+        def work():
+            table, series = os.path.join(self.path, TABLE), os.path.join(self.path, SERIES)
+            mesh_file = os.path.join(self.path, FIELD_DIR, MESH_FILE)
+            if not (os.path.isfile(table) and os.path.isfile(mesh_file)):
+                raise FileNotFoundError(f"cannot resume {self.path!r}: no {TABLE} or "
+                                        f"{FIELD_DIR}/{MESH_FILE} there (not a femag run folder)")
+            with h5py.File(mesh_file, "r") as f:
+                old_order = f["input_index"][...] if "input_index" in f else None
+                n_old = len(f["geometry"])
+            if n_old != self.n_nodes:
+                raise ValueError(f"cannot resume {self.path!r}: its mesh has {n_old} nodes, "
+                                 f"this one {self.n_nodes}")
+            if old_order is not None and not np.array_equal(old_order, order):
+                position = np.empty(len(order), dtype=np.int64)
+                position[order] = np.arange(len(order))
+                self._perm = position[old_order]
+            with open(table) as f:
+                lines = [line for line in f.read().splitlines() if line]
+            header, rows = lines[0], [r for r in lines[1:] if float(r.split(",")[0]) <= limit]
+            write_atomic(table, "\n".join([header] + rows) + "\n")
+            steps = []
+            if os.path.isfile(series):
+                with open(series) as f:
+                    text = f.read()
+                names = re.findall(r'<Grid Name="(step_\d+)" GridType="Uniform">', text)
+                times = [float(v) for v in re.findall(r'<Time Value="([^"]+)"/>', text)]
+                steps = list(zip(times, [n + ".h5" for n in names]))
+            kept = [(t, n) for t, n in steps if t <= limit]
+            for _, name in steps[len(kept):]:
+                path = os.path.join(self.path, FIELD_DIR, name)
+                if os.path.exists(path):
+                    os.remove(path)
+            info = {}
+            if os.path.isfile(os.path.join(self.path, INFO)):
+                with open(os.path.join(self.path, INFO)) as f:
+                    info = json.load(f)
+            return header.split(","), kept, info
+        columns, kept, info = self.comm.bcast(on_rank0(self.comm, work), root=0)
+        self.columns, self.steps, self.n_saves = columns, kept, len(kept)
+        self._need_header = False
+        if self.comm.rank == 0:
+            write_atomic(os.path.join(self.path, SERIES), self._xdmf())
+        return info
 
     @staticmethod
     def _region_average_forms(sim):
@@ -330,7 +405,8 @@ class Output:
         if self._table_fd is None:
             self._table_fd = os.open(os.path.join(self.path, TABLE),
                                      os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            self._write_line(",".join(self.columns))
+            if self._need_header:
+                self._write_line(",".join(self.columns))
         self._write_line(",".join(_fmt(row[c]) for c in self.columns))
 
     def _write_line(self, line):
@@ -348,7 +424,10 @@ class Output:
         local = {"m": m, "M": m * self._ms[:, None], "m_norm": np.linalg.norm(m, axis=1)}
         for key in self.fields:
             local[key] = sim.nodal(sim.field(key)).astype(np.float64)
-        return {k: gather_rows(self.comm, v) for k, v in local.items()}
+        arrays = {k: gather_rows(self.comm, v) for k, v in local.items()}
+        if self._perm is not None and self.comm.rank == 0:  # resumed on other ranks
+            arrays = {k: v[self._perm] for k, v in arrays.items()}
+        return arrays
 
     def _xdmf(self):
         n, N = self.n_nodes, self.n_cells
