@@ -298,15 +298,21 @@ def _geometry(raw, base_dir):
     return {"builder": builder, "args": args}
 
 
+def _tables(path, raw, empty_message):
+    """(dotted path, table) for each entry of a non-empty list of tables."""
+    if not isinstance(raw, list) or not raw:
+        _fail(path, empty_message)
+    for i, table in enumerate(raw):
+        if not isinstance(table, dict):
+            _fail(f"{path}[{i}]", f"must be a table, got {table!r}")
+        yield f"{path}[{i}]", table
+
+
 def _parts(raw):
     from .geometries import SHAPES
-    if not isinstance(raw, list) or not raw:
-        _fail("geometry.parts", "must be a non-empty list of tables {name, shape, ...}")
     parts = []
-    for i, part in enumerate(raw):
-        where = f"geometry.parts[{i}]"
-        if not isinstance(part, dict):
-            _fail(where, f"must be a table {{name = ..., shape = ..., ...}}, got {part!r}")
+    for where, part in _tables("geometry.parts", raw, "must be a non-empty list of tables "
+                               "{name = ..., shape = ..., ...}"):
         shape = _value(f"{where}.shape", part.get("shape"), Key("choice", choices=tuple(SHAPES)))
         name = _value(f"{where}.name", part.get("name"), Key("string"))
         spec = signature_spec(SHAPES[shape])
@@ -421,13 +427,9 @@ def _initial(raw, base_dir):
 
 
 def _stages(raw, default_save):
-    if not isinstance(raw, list) or not raw:
-        _fail("stages", "give at least one [[stages]] section (kind = minimize, relax or run)")
     stages = []
-    for i, table in enumerate(raw):
-        where = f"stages[{i}]"
-        if not isinstance(table, dict):
-            _fail(where, f"must be a table, got {table!r}")
+    for i, (where, table) in enumerate(_tables("stages", raw, "give at least one [[stages]] "
+                                               "section (kind = minimize, relax or run)")):
         if "kind" not in table:
             _fail(f"{where}.kind", "missing (minimize, relax or run)")
         kind = _value(f"{where}.kind", table["kind"], STAGE_COMMON["kind"])
