@@ -7,8 +7,8 @@
     femag info out/
     femag plot out/ [-o out/plots]
 
-Exit codes: 0 success, 2 bad input (config, units, mesh, materials, existing folder),
-1 internal failure. Errors print one line ``femag: error: <message>`` on stderr (a
+Exit codes: 0 success, 2 bad input (config, units, mesh, materials, existing folder,
+nothing to resume), 1 the run failed (no convergence, solver or internal error). Errors print one line ``femag: error: <message>`` on stderr (a
 traceback only with --debug). Under MPI every rank validates the same file, only rank 0
 prints, and every rank exits with the same code.
 """
@@ -108,20 +108,23 @@ class Progress:
             self._open_line = False
             self._width = 0
 
-    def start_stage(self, index, total, stage, t_start, t_end):
+    def start_stage(self, index, total, stage, t_start, t_end, t_now=None):
+        """A run stage from t_start to t_end (s), continuing at t_now (s, resumed runs):
+        the ETA extrapolates the wall time per simulated second since t_now."""
         import time
-        self._stage = (index, total, stage["name"], t_start, t_end, time.perf_counter())
+        t_now = t_start if t_now is None else t_now
+        self._stage = (index, total, stage["name"], t_start, t_end, t_now, time.perf_counter())
 
     def row(self, row):
         """Called after every saved table row (collective data, rank 0 prints)."""
         if self._stage is None or self.comm.rank != 0:
             return
         import time
-        index, total, name, t0, t1, wall0 = self._stage
+        index, total, name, t0, t1, t_now, wall0 = self._stage
         t = row["t [s]"]
         done = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-        elapsed = time.perf_counter() - wall0
-        eta = elapsed * (1 - done) / done if done > 0 else float("nan")
+        rate = (time.perf_counter() - wall0) / (t - t_now) if t > t_now else float("nan")
+        eta = rate * (t1 - t)
         line = (f"[{index + 1}/{total} {name}] t = {t:.4e} / {t1:.4e} s ({100 * done:5.1f} %)  "
                 f"ETA {_hms(eta)}  dt = {row.get('dt [s]', 0.0):.3e} s  "
                 f"max|m x H| = {row.get('max_torque [A/m]', float('nan')):.4g} A/m")
@@ -248,7 +251,7 @@ class StageRunner:
         every = stage["save_every"]
         progress.log(f"{label}: run to t = {t_end:.6g} s ({stage['integrator']}, save every "
                      f"{every:.3g} s)" + (f", resumed at t = {sim.t:.6g} s" if resumed else ""))
-        progress.start_stage(index, total, stage, t_start, t_end)
+        progress.start_stage(index, total, stage, t_start, t_end, sim.t)
         options = {k: stage[k] for k in ("rtol", "atol", "dt_max") if stage[k] is not None}
         with _damping(sim, stage["alpha"]):
             if resumed and sim.t > t_start:
