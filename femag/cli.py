@@ -39,7 +39,7 @@ def _bad_input_types():
     from .material import MaterialError
     from .mesh import MeshError
     return (ConfigError, UnitError, MeshError, MaterialError, InputError, FileExistsError,
-            NotADirectoryError)
+            NotADirectoryError, PermissionError)
 
 
 def _collective_failures():
@@ -365,10 +365,13 @@ def cmd_run(args, comm):
     try:
         out = CliOutput(sim, folder, fields=cfg.output["fields"], overwrite=args.overwrite,
                         **reopen)
-    except _bad_input_types():
+    except (_bad_input_types() + (OSError,)) as err:
         if created and comm.rank == 0:
             shutil.rmtree(folder, ignore_errors=True)
-        raise
+        if isinstance(err, _bad_input_types()):
+            raise
+        raise InputError(f"cannot write the output folder {folder!r}: "
+                         f"{err.strerror or err}") from None
     progress.log_path = os.path.join(folder, LOG_FILE)
     first, t_start, resumed, dt = point
     if not args.resume:

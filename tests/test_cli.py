@@ -78,6 +78,13 @@ def test_existing_folder_needs_overwrite_and_quiet_prints_nothing(comm, mpi_tmp_
     assert main(["run", path, "-q", "--overwrite"]) == 0
     assert main(["run", path, "-q", "--overwrite", "--resume"]) == 2  # argparse: exclusive
     assert len(Run(os.path.join(mpi_tmp_path, "result")).column("t")) == 1
+    capsys.readouterr()
+    a_file = os.path.join(mpi_tmp_path, "result", "table.csv")
+    for out in (a_file, os.path.join(a_file, "below")):  # not folders: exit 2, one line
+        assert main(["run", path, "-q", "--out", out]) == 2
+        err = capsys.readouterr().err
+        if comm.rank == 0:
+            assert err.startswith("femag: error: ") and "Traceback" not in err
 
 
 def test_stages_fields_and_energies(comm, mpi_tmp_path):
