@@ -251,3 +251,28 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path):
         assert np.max(np.abs(a.column(name) - b.column(name))) < 1e-5
     assert np.max(np.abs(a.array("m", -1) - b.array("m", -1))) < 1e-5
     assert a.info["success"] is True and len(a) == len(b)
+
+
+def test_llb_stage_temperatures_reach_mean_field_equilibrium(comm, mpi_tmp_path):
+    """LLB through the CLI: the stage temperature reaches the table (T [K]) and |m| relaxes
+    to the mean-field m_e(T) of each stage (zero field, uniform: no other energy)."""
+    data = {"name": "llb", "equation": "llb", "temperature": "300 K",
+            "geometry": {"builder": "box", "lx": "10 nm", "ly": "10 nm", "lz": "5 nm",
+                         "h": "5 nm"},
+            "materials": {"magnet": {"Ms": "800 kA/m", "A": "10 pJ/m", "alpha": 0.1,
+                                     "Tc": "650 K", "llb_lambda": 0.05}},
+            "terms": {"exchange": True},
+            "initial": {"kind": "uniform", "direction": [0, 0, 1]},
+            "stages": [{"kind": "run", "duration": "10 ps", "save_every": "5 ps"},
+                       {"kind": "run", "temperature": "600 K", "duration": "20 ps",
+                        "save_every": "5 ps"}]}
+    path = write_config(comm, mpi_tmp_path, data)
+    out = os.path.join(mpi_tmp_path, "llb")
+    assert main(["run", path, "-q", "--out", out]) == 0
+    run = Run(out)
+    material = femag.Material(Ms=8e5, A=1e-11, alpha=0.1, Tc=650.0, llb_lambda=0.05)
+    T, m_norm = run.table["T [K]"], run.column("m_norm")
+    assert list(T) == [300.0] * 3 + [600.0] * 5  # the stage boundary appears twice
+    assert m_norm[2] == pytest.approx(femag.mean_field.equilibrium_m(300.0, material), abs=1e-4)
+    assert m_norm[-1] == pytest.approx(femag.mean_field.equilibrium_m(600.0, material), abs=1e-4)
+    assert m_norm[3] > 0.8 > 0.4 > m_norm[-1]  # starts at m_e(300 K), ends near 0.35
