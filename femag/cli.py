@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import traceback
+import warnings
 
 from mpi4py import MPI
 
@@ -571,6 +572,14 @@ def _quiet_stdout(quiet, stderr=False):
         yield
 
 
+def _warning_printer(comm):
+    """Warnings (e.g. a damaged checkpoint skipped) as one line on rank 0's stderr."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        if comm.rank == 0:
+            print(f"femag: warning: {message}", file=sys.stderr, flush=True)
+    return show
+
+
 def _parse(p, argv):
     if argv and argv[0] == "mesh":  # builder arguments (--lx ...) are free-form
         args, rest = p.parse_known_args(argv)
@@ -624,7 +633,8 @@ def main(argv=None, comm=None):
     bad_input = _bad_input_types()
     collective = True
     try:
-        with _quiet_stdout(getattr(args, "quiet", False)):
+        with _quiet_stdout(getattr(args, "quiet", False)), warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(comm)
             return args.func(args, comm) or 0
     except bad_input as err:
         code, message = 2, str(err)
