@@ -277,3 +277,24 @@ def test_llb_stage_temperatures_reach_mean_field_equilibrium(comm, mpi_tmp_path)
     assert m_norm[2] == pytest.approx(femag.mean_field.equilibrium_m(300.0, material), abs=1e-4)
     assert m_norm[-1] == pytest.approx(femag.mean_field.equilibrium_m(600.0, material), abs=1e-4)
     assert m_norm[3] > 0.8 > 0.4 > m_norm[-1]  # starts at m_e(300 K), ends near 0.35
+
+
+def test_initial_state_from_a_previous_run(comm, mpi_tmp_path):
+    """[initial] kind = "file": the last saved m of another run folder, t back to 0."""
+    first = copy.deepcopy(MACROSPIN)
+    first["stages"][0].update(duration="10 ps")
+    write_config(comm, mpi_tmp_path, first, "first.toml")
+    assert main(["run", os.path.join(mpi_tmp_path, "first.toml"), "-q"]) == 0
+    second = copy.deepcopy(MACROSPIN)
+    second["initial"] = {"kind": "file", "folder": "first.out"}
+    second["stages"][0].update(duration="5 ps", save_every="5 ps")
+    write_config(comm, mpi_tmp_path, second, "second.toml")
+    assert main(["run", os.path.join(mpi_tmp_path, "second.toml"), "-q"]) == 0
+    a, b = Run(os.path.join(mpi_tmp_path, "first.out")), Run(os.path.join(mpi_tmp_path,
+                                                                          "second.out"))
+    assert b.column("t")[0] == 0.0
+    for name in ("mx", "my", "mz"):
+        assert b.column(name)[0] == pytest.approx(a.column(name)[-1], abs=1e-12)
+    # the continuation equals the first run's solution at 15 ps (uniform: macrospin)
+    expected = macrospin(15e-12, 0.1 / MU0, 0.1)
+    assert np.max(np.abs([b.column(n)[-1] for n in ("mx", "my", "mz")] - expected)) < 1e-5
