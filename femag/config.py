@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 
 from . import units
-from .units import UnitError
+from .units import UnitError, shorten
 
 MAX_LENGTH = 1e-3          # m; a magnet larger than this is a unit mistake (femag.mesh)
 MAX_TETRAHEDRA = 5e6       # refuse meshes that could not run on one machine
@@ -66,7 +66,7 @@ def _value(path, raw, key):
             expected = dict if key.kind == "table" else list
             if not isinstance(raw, expected):
                 _fail(path, f"must be a {'table (section)' if key.kind == 'table' else 'list'}"
-                      f", got {type(raw).__name__} {raw!r}")
+                      f", got {type(raw).__name__} {shorten(raw)}")
             return raw
         if key.kind == "number":
             value = units.parse(raw, key.dim, path)
@@ -74,39 +74,39 @@ def _value(path, raw, key):
             return value
         if key.kind == "int":
             if isinstance(raw, bool) or not isinstance(raw, int):
-                _fail(path, f"must be an integer, got {raw!r}")
+                _fail(path, f"must be an integer, got {shorten(raw)}")
             _bounds(path, raw, key)
             return raw
         if key.kind == "bool":
             if not isinstance(raw, bool):
-                _fail(path, f"must be true or false, got {raw!r}")
+                _fail(path, f"must be true or false, got {shorten(raw)}")
             return raw
         if key.kind in ("string", "choice"):
             if not isinstance(raw, str) or not raw.strip():
-                _fail(path, f"must be a non-empty string, got {raw!r}")
+                _fail(path, f"must be a non-empty string, got {shorten(raw)}")
             if key.kind == "choice" and raw not in key.choices:
-                _fail(path, f"must be one of {', '.join(map(repr, key.choices))}, got {raw!r}"
+                _fail(path, f"must be one of {', '.join(map(repr, key.choices))}, got {shorten(raw)}"
                       + _suggest(raw, key.choices))
             return raw
         if key.kind == "vector":
             vec = units.parse_vector(raw, key.dim, path)
             norm = math.hypot(*vec)  # no overflow for huge components
             if key.dim == "dimensionless" and norm == 0.0:
-                _fail(path, f"must be a non-zero direction, got {raw!r}")
+                _fail(path, f"must be a non-zero direction, got {shorten(raw)}")
             if key.hi is not None and norm > key.hi:
                 _fail(path, f"magnitude must be ≤ {key.hi:g} {_si(key.dim)}, got {norm:g}")
             return vec
         if key.kind == "axis":
             if isinstance(raw, str):
                 if raw not in ("x", "y", "z"):
-                    _fail(path, f"must be 'x', 'y', 'z' or a 3-vector, got {raw!r}")
+                    _fail(path, f"must be 'x', 'y', 'z' or a 3-vector, got {shorten(raw)}")
                 return raw
             return _value(path, raw, Key("vector"))
         if key.kind in ("vectors", "strings", "numbers"):
             if not isinstance(raw, list) or not raw:
-                _fail(path, f"must be a non-empty list, got {raw!r}")
+                _fail(path, f"must be a non-empty list, got {shorten(raw)}")
             if key.kind == "vectors" and len(raw) != 2:
-                _fail(path, f"must be a list of two 3-vectors, got {raw!r}")
+                _fail(path, f"must be a list of two 3-vectors, got {shorten(raw)}")
             item = Key({"vectors": "vector", "strings": "string", "numbers": "number"}[key.kind],
                        key.dim, lo=key.lo, hi=key.hi, lo_open=key.lo_open)
             return tuple(_value(f"{path}[{i}]", v, item) for i, v in enumerate(raw))
@@ -124,7 +124,7 @@ def check_table(path, raw, spec, extra_ok=()):
     """Validate the dict `raw` against `spec` {name: Key}: unknown keys, missing required
     keys, then each value. Returns {name: SI value} with defaults filled in."""
     if not isinstance(raw, dict):
-        _fail(path, f"must be a table (section), got {type(raw).__name__} {raw!r}")
+        _fail(path, f"must be a table (section), got {type(raw).__name__} {shorten(raw)}")
     for name in raw:
         if name not in spec and name not in extra_ok:
             known = list(spec) + list(extra_ok)
@@ -272,7 +272,7 @@ def signature_spec(func, skip=("comm",)):
 # --- sections ---------------------------------------------------------------------------------
 def _geometry(raw, base_dir):
     if not isinstance(raw, dict):
-        _fail("geometry", f"must be a table (section), got {raw!r}")
+        _fail("geometry", f"must be a table (section), got {shorten(raw)}")
     if ("builder" in raw) == ("file" in raw):
         _fail("geometry", "give exactly one of builder = \"box\" (with its arguments) or "
               "file = \"mesh.msh\"")
@@ -304,7 +304,7 @@ def _tables(path, raw, empty_message):
         _fail(path, empty_message)
     for i, table in enumerate(raw):
         if not isinstance(table, dict):
-            _fail(f"{path}[{i}]", f"must be a table, got {table!r}")
+            _fail(f"{path}[{i}]", f"must be a table, got {shorten(table)}")
         yield f"{path}[{i}]", table
 
 
@@ -404,7 +404,7 @@ def _terms(raw):
 def _initial(raw, base_dir):
     from . import states
     if not isinstance(raw, dict):
-        _fail("initial", f"must be a table (section), got {raw!r}")
+        _fail("initial", f"must be a table (section), got {shorten(raw)}")
     kind = _value("initial.kind", raw.get("kind", "uniform"), Key("choice", choices=STATES))
     if kind == "random":
         spec = {"seed": Key("int", default=0, lo=0, hi=2 ** 31)}

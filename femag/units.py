@@ -38,6 +38,12 @@ DIMENSIONS = {
 }
 
 
+def shorten(value, limit=60):
+    """repr(value) cut to `limit` characters (a message stays one readable line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class UnitError(ValueError):
     """A value whose number or unit cannot be read, or whose unit has the wrong dimension."""
 
@@ -91,14 +97,14 @@ def parse(value, dimension, what="value"):
     another dimension. Booleans are not numbers."""
     si, desc, _, _ = DIMENSIONS[dimension]
     if isinstance(value, bool):
-        raise UnitError(f"{what} must be a number{_in(si)}, got {value!r}")
+        raise UnitError(f"{what} must be a number{_in(si)}, got {shorten(value)}")
     if isinstance(value, (int, float)):
         number, factor = float(value), 1.0
     elif isinstance(value, str):
         match = _NUMBER.match(value)
         if not match:
             raise UnitError(f"{what} must be a number{_in(si)} or a string like "
-                            f"'{_example(dimension)}', got {value!r}")
+                            f"'{_example(dimension)}', got {shorten(value)}")
         number, unit = float(match.group(1)), match.group(2)
         if not unit:
             factor = 1.0
@@ -114,10 +120,10 @@ def parse(value, dimension, what="value"):
                                 f"{accepted(dimension)}")
     else:
         raise UnitError(f"{what} must be a number{_in(si)}, got {type(value).__name__} "
-                        f"{value!r}")
+                        f"{shorten(value)}")
     result = number * factor
     if not math.isfinite(result):
-        raise UnitError(f"{what} must be finite, got {value!r}")
+        raise UnitError(f"{what} must be finite, got {shorten(value)}")
     return result
 
 
@@ -125,7 +131,7 @@ def parse_vector(value, dimension, what="value"):
     """A list of three values (each a number or "<number> <unit>") → tuple of SI floats."""
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         raise UnitError(f"{what} must be a list of 3 values{_in(DIMENSIONS[dimension][0])}, "
-                        f"e.g. {_vector_example(dimension)}, got {value!r}")
+                        f"e.g. {_vector_example(dimension)}, got {shorten(value)}")
     return tuple(parse(v, dimension, f"{what}[{i}]") for i, v in enumerate(value))
 
 
@@ -145,4 +151,5 @@ def _vector_example(dimension):
     return f'["{e}", 0, 0]' if dimension != "dimensionless" else "[0, 0, 1]"
 
 
-__all__ = ["UnitError", "DIMENSIONS", "parse", "parse_vector", "accepted", "dimension_of", "MU0"]
+__all__ = ["UnitError", "DIMENSIONS", "parse", "parse_vector", "accepted", "dimension_of", "shorten",
+           "MU0"]
