@@ -172,7 +172,8 @@ def test_broken_configs_are_rejected_cleanly(comm, mpi_tmp_path, capsys):
         assert not os.path.exists(out), f"{label}: output folder created"
         if comm.rank == 0:
             lines = captured.err.strip().splitlines()
-            assert lines and lines[0].startswith("femag: error: "), f"{label}: {captured.err!r}"
+            assert len(lines) == 1 and lines[0].startswith("femag: error: "), \
+                f"{label}: {captured.err!r}"
             assert "Traceback" not in captured.err, label
             assert len(lines[0]) > len("femag: error: ") + 10, label
         rejected += 1
@@ -270,7 +271,9 @@ def test_broken_mesh_files_are_rejected(comm, mpi_tmp_path, capsys):
         assert code == 2, f"{label}: exit {code}"
         assert not os.path.exists(out), label
         if comm.rank == 0:
-            assert captured.err.startswith("femag: error: "), f"{label}: {captured.err!r}"
+            lines = captured.err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("femag: error: "), \
+                f"{label}: {captured.err!r}"
             assert "Traceback" not in captured.err, label
     # the unbroken file runs (so the rejections above are about the damage)
     config["geometry"] = {"file": "good.msh"}
@@ -300,4 +303,5 @@ def test_broken_input_through_a_real_process(tmp_path):
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, (label, proc.stderr)
         assert proc.stderr.startswith("femag: error: ") and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert not (tmp_path / f"p{i}.out").exists()
