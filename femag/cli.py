@@ -637,17 +637,17 @@ def main(argv=None, comm=None):
             warnings.showwarning = _warning_printer(comm)
             return args.func(args, comm) or 0
     except bad_input as err:
-        code, message = 2, str(err)
+        code, message, trace = 2, str(err), traceback.format_exc()
     except KeyboardInterrupt:
-        code, message = 130, "interrupted"
+        code, message, trace = 130, "interrupted", traceback.format_exc()
     except _collective_failures() as err:  # raised on every rank alike: no abort needed
-        code, message = 1, f"run failed: {err}"
-        collective = True
+        code, message, trace = 1, f"run failed: {err}", traceback.format_exc()
     except Exception as err:  # an internal failure: report it plainly, exit 1
-        code, message = 1, f"internal error ({type(err).__name__}): {err}"
+        code, message, trace = 1, f"internal error ({type(err).__name__}): {err}", \
+            traceback.format_exc()
         collective = False
     if args.debug:
-        traceback.print_exc()
+        print(trace, file=sys.stderr, flush=True)
     if comm.rank == 0:
         for line in message.strip().splitlines() or [""]:
             print(f"femag: error: {line}", file=sys.stderr, flush=True)

@@ -75,6 +75,9 @@ def test_existing_folder_needs_overwrite_and_quiet_prints_nothing(comm, mpi_tmp_
     if comm.rank == 0:
         assert err.startswith("femag: error: output folder") and "--overwrite" in err
         assert "Traceback" not in err
+    assert main(["--debug", "run", path, "-q"]) == 2  # the traceback only on request
+    if comm.rank == 0:
+        assert "Traceback" in capsys.readouterr().err
     assert main(["run", path, "-q", "--overwrite"]) == 0
     assert main(["run", path, "-q", "--overwrite", "--resume"]) == 2  # argparse: exclusive
     assert len(Run(os.path.join(mpi_tmp_path, "result")).column("t")) == 1
