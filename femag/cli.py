@@ -30,6 +30,7 @@ from .units import UnitError
 
 LOG_FILE = "femag.log"
 CHECKPOINTS = "checkpoints"  # the checkpoint folder inside the output folder
+CONFIG_COPY = "config.toml"  # the config a run started with, kept in its folder
 
 
 class InputError(ValueError):
@@ -304,7 +305,7 @@ def _build(cfg, comm):
 def _remove_own(comm, folder):
     """--overwrite: drop what the CLI writes besides femag.output's files."""
     def work():
-        for name in (LOG_FILE, "plots", CHECKPOINTS):
+        for name in (LOG_FILE, "plots", CHECKPOINTS):  # config.toml: rewritten below
             path = os.path.join(folder, name)
             if os.path.isdir(path):
                 shutil.rmtree(path)
@@ -313,6 +314,25 @@ def _remove_own(comm, folder):
     if comm.rank == 0:
         work()
     comm.barrier()
+
+
+def _keep_config(comm, path, folder, resume):
+    """Copy the config into the run folder; on --resume warn if it changed since."""
+    if comm.rank != 0:
+        return
+    from .output import write_atomic
+    with open(path, "rb") as f:
+        text = f.read()
+    copy = os.path.join(folder, CONFIG_COPY)
+    if os.path.abspath(copy) == os.path.abspath(path):
+        return
+    if resume and os.path.isfile(copy):
+        with open(copy, "rb") as f:
+            if f.read() != text:
+                warnings.warn(f"{path} differs from the config this run started with "
+                              f"({copy}); the stages are taken from {path}")
+        return
+    write_atomic(copy, text, mode="wb")
 
 
 def _resume_point(cfg, sim, folder, comm):
@@ -374,6 +394,7 @@ def cmd_run(args, comm):
         raise InputError(f"cannot write the output folder {folder!r}: "
                          f"{err.strerror or err}") from None
     progress.log_path = os.path.join(folder, LOG_FILE)
+    _keep_config(comm, cfg.path, folder, args.resume)
     first, t_start, resumed, dt = point
     if not args.resume:
         resumed_at = ""
@@ -534,6 +555,16 @@ def describe_run(folder):
         with open(log) as f:
             tail = f.read().strip().splitlines()[-1:]
         lines.append(f"  log updated {age:.0f} s ago: {tail[0] if tail else ''}")
+    config = os.path.join(folder, CONFIG_COPY)
+    if os.path.isfile(config):
+        import tomllib
+        try:
+            with open(config, "rb") as f:
+                stages = tomllib.load(f).get("stages", [])
+            names = [f"{s.get('name', s.get('kind', '?'))}" for s in stages if isinstance(s, dict)]
+            lines.append(f"  config: {CONFIG_COPY}, stages: {', '.join(names)}")
+        except (tomllib.TOMLDecodeError, OSError, AttributeError):
+            lines.append(f"  config: {CONFIG_COPY} (unreadable)")
     checkpoints = os.path.join(folder, CHECKPOINTS)
     if os.path.isdir(checkpoints):
         lines.append(f"  checkpoints: {len(os.listdir(checkpoints))} file(s)")

@@ -301,3 +301,22 @@ def test_initial_state_from_a_previous_run(comm, mpi_tmp_path):
     # the continuation equals the first run's solution at 15 ps (uniform: macrospin)
     expected = macrospin(15e-12, 0.1 / MU0, 0.1)
     assert np.max(np.abs([b.column(n)[-1] for n in ("mx", "my", "mz")] - expected)) < 1e-5
+
+
+@pytest.mark.skip_in_parallel
+def test_config_copy_and_changed_config_warning(tmp_path, capsys):
+    """The run folder keeps config.toml; resuming with an edited config warns."""
+    data = copy.deepcopy(MACROSPIN)
+    data["stages"] = [{"kind": "minimize"}]
+    path = tmp_path / "p.toml"
+    path.write_text(dumps(data))
+    assert main(["run", str(path), "-q"]) == 0
+    folder = tmp_path / "p.out"
+    assert (folder / "config.toml").read_text() == path.read_text()
+    data["stages"][0]["tol"] = "0.5 A/m"
+    path.write_text(dumps(data))
+    capsys.readouterr()
+    assert main(["run", str(path), "-q", "--resume"]) == 0  # every stage had finished
+    assert "femag: warning:" in capsys.readouterr().err
+    assert main(["info", str(folder)]) == 0
+    assert "config: config.toml, stages: minimize" in capsys.readouterr().out
