@@ -419,10 +419,7 @@ def cmd_run(args, comm):
 def _checkpointer(cfg, sim, folder):
     """femag.checkpoint.Checkpointer writing <folder>/checkpoints every
     [output] checkpoint_every seconds of wall time (and at the end of every stage)."""
-    try:
-        from . import checkpoint
-    except ImportError:  # written alongside (femag/checkpoint.py); runs work without it
-        return None
+    from . import checkpoint
     return checkpoint.Checkpointer(sim, os.path.join(folder, CHECKPOINTS),
                                    every=cfg.output["checkpoint_every"],
                                    keep=cfg.output["checkpoint_keep"])
@@ -433,11 +430,7 @@ def cmd_check(args, comm):
     if "file" in cfg.geometry:  # a mesh file is cheap to check: load it, match regions
         from . import config
         with _quiet_stdout(True):
-            mesh = config.build_mesh(cfg, comm)
-        unknown = [r for r in cfg.materials if r not in mesh.regions]
-        if unknown:
-            raise ConfigError(f"materials.{unknown[0]}: the mesh has no region "
-                              f"{unknown[0]!r}; its regions: {', '.join(mesh.regions)}")
+            config.check_regions(cfg, config.build_mesh(cfg, comm))
     _say(comm, f"{args.config}: ok ({len(cfg.stages)} stage(s), terms "
                f"{', '.join(cfg.terms)}, output {cfg.output['folder']})")
     return 0

@@ -556,9 +556,8 @@ def make_term(name, args):
     return cls(**args)
 
 
-def build_simulation(cfg, mesh):
-    """Simulation with the config's materials, terms and temperature (collective)."""
-    from .simulation import Simulation
+def check_regions(cfg, mesh):
+    """Every [materials.<region>] names a mesh region and every region has a material."""
     unknown = [r for r in cfg.materials if r not in mesh.regions]
     if unknown:
         _fail(f"materials.{unknown[0]}", f"the mesh has no region {unknown[0]!r}; its regions: "
@@ -567,6 +566,12 @@ def build_simulation(cfg, mesh):
     if missing:
         _fail("materials", f"no material for region(s) {', '.join(map(repr, missing))}: add "
               f"[materials.{missing[0]}]")
+
+
+def build_simulation(cfg, mesh):
+    """Simulation with the config's materials, terms and temperature (collective)."""
+    from .simulation import Simulation
+    check_regions(cfg, mesh)
     sim = Simulation(mesh, cfg.materials, equation=cfg.equation, name=cfg.name)
     sim.add(*(make_term(name, args) for name, args in cfg.terms.items()))
     if cfg.temperature is not None:
@@ -616,4 +621,4 @@ def initial_state(cfg, sim):
 
 
 __all__ = ["ConfigError", "Config", "Key", "load", "validate", "read_toml", "check_table",
-           "build_mesh", "build_simulation", "initial_state", "make_term", "TOP", "MATERIAL", "TERMS", "STAGES", "STAGE_COMMON", "OUTPUT", "ARGUMENTS"]
+           "build_mesh", "build_simulation", "check_regions", "initial_state", "make_term", "TOP", "MATERIAL", "TERMS", "STAGES", "STAGE_COMMON", "OUTPUT", "ARGUMENTS"]

@@ -216,7 +216,6 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path):
     tolerance, with no duplicated or missing rows."""
     import signal
     import time
-    pytest.importorskip("femag.checkpoint")
     path = tmp_path / "kill.toml"
     path.write_text(dumps(KILL))
     killed, full = str(tmp_path / "killed"), str(tmp_path / "full")
