@@ -168,11 +168,7 @@ def apply_stage_settings(cfg, sim, index):
     if "zeeman" in cfg.terms:
         import numpy as np
         H = np.asarray(_current(cfg, index, "field", cfg.terms["zeeman"]["H"]), dtype=float)
-        term = sim.term("zeeman")
-        term.value = tuple(H)
-        term.H_static.x.array.reshape(-1, 3)[:] = H
-        term._t_applied = None  # the cached H(t) is stale
-        term.update(sim.t)
+        sim.term("zeeman").set_field(tuple(H))
     T = _current(cfg, index, "temperature", cfg.temperature)
     if T is not None:
         sim.temperature = T

@@ -53,6 +53,14 @@ class Zeeman(Term):
     def setup(self, sim):
         super().setup(sim)
         self.H_static = compat.dolfinx.fem.Function(sim.V, name=f"H_{self.name}_static")
+        self._fill_static()
+        # b_i = ∫ Ms φ_i · e dx, so E = −μ0 b · (H ∘ m) is exact for P1 m and H
+        self._energy_form = compat.dolfinx.fem.form(
+            -MU0 * sim.params.Ms * ufl.dot(sim.m, self.H) * ufl.dx)
+        self._t_applied = None
+        self.update(sim.t)
+
+    def _fill_static(self):
         value = self.value
         if hasattr(value, "x"):  # a DOLFINx Function on the same space
             self.H_static.x.array[:] = value.x.array
@@ -63,13 +71,17 @@ class Zeeman(Term):
             self.H_static.x.array.reshape(-1, 3)[:] = v
         self.H_static.x.array[:] *= self.scale
         compat.scatter_forward(self.H_static)
-        # b_i = ∫ Ms φ_i · e dx, so E = −μ0 b · (H ∘ m) is exact for P1 m and H
-        v = ufl.TestFunction(sim.V)
-        self._energy_form = compat.dolfinx.fem.form(
-            -MU0 * sim.params.Ms * ufl.dot(sim.m, self.H) * ufl.dx)
-        self._t_applied = None
-        self.update(sim.t)
-        del v
+
+    def set_field(self, H=None, *, B=None):
+        """Replace the static field: H in A/m or B = μ0H in T (a 3-vector, a callable of x
+        or a Function, as in the constructor), e.g. between the stages of a run. The time
+        function, if any, stays. Collective when the term is set up."""
+        checked = Zeeman(H, B=B, name=self.name)  # the constructor's validation
+        self.scale, self.value = checked.scale, checked.value
+        if getattr(self, "H_static", None) is not None:
+            self._fill_static()
+            self._t_applied = None
+            self.update(self.sim.t)
 
     def factor(self, t):
         """The time modulation f(t) as a 3-vector (ones if static)."""

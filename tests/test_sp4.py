@@ -1,0 +1,101 @@
+"""Shortened muMAG standard problem #4 (demos/sp4.py): 0.2 ns on a 10 nm mesh, LLG and LLB.
+
+Serial and under mpirun -n 2. The platelet (500 × 125 × 3 nm) is meshed with h = 10 nm
+(one element layer, ≈ 1 400 nodes), the s-state minimised from m ∝ (1, 0.25, 0.1), then
+each field is applied for 0.2 ns with the default RK45. Compared with the converged
+OOMMF 2.5 nm curves (../shared/reference/sp4, read by the demo; numbers come from the
+simulation, the reference only from its files):
+
+* first zero crossing of ⟨mx⟩ (≈ 139 ps, inside the 0.2 ns) within 3 % of the reference
+  for both fields — the issue's tolerance, unchanged for this mesh (measured: +0.1 %);
+* max |Δ⟨my⟩| over 0–0.2 ns ≤ 0.10 for field 1 — twice the issue's 0.05 for the
+  converged run, because a 10 nm mesh is twice the 5 nm cells and 4× the exchange
+  length² (measured 0.065 here; a wrong γ by 5 % or a missing demag term fails both
+  checks by far);
+* the LLB equation at T = 0.01 Tc with α⊥ = 0.02 follows the LLG run within the same
+  tolerances (issue 5: the low-temperature limit of LLB is LLG).
+"""
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+
+import femag
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("sp4_demo", os.path.join(HERE, "..", "demos", "sp4.py"))
+sp4 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sp4)
+
+pytestmark = pytest.mark.skipif(sp4.reference_dir() is None,
+                                reason="SP#4 reference curves not found (FEMAG_SP4_REFERENCE)")
+
+H = 10e-9  # m
+T_END = 0.2e-9  # s
+CROSSING_TOL = 0.03
+MY_TOL = 0.10
+
+
+@pytest.fixture(scope="module")
+def llg():
+    """The LLG simulation with its minimised s-state (nodal array)."""
+    sim = sp4.build(H, MPI.COMM_WORLD)
+    sp4.s_state(sim, "minimize", tol=1.0)
+    return sim, sim.m.x.array.copy()
+
+
+@pytest.fixture(scope="module")
+def field1(llg):
+    sim, m0 = llg
+    t, m, _ = sp4.run_field(sim, m0, 1, T_END, save_every=5e-12)
+    return t, m
+
+
+def test_s_state(llg):
+    """The s-state: ⟨m⟩ mostly along +x with a small +y part (the tilt of the start),
+    mz ≈ 0 (thin film) — as in every published SP#4 solution."""
+    sim, _ = llg
+    mx, my, mz = sim.m_average()
+    assert 0.95 < mx < 0.99 and 0.08 < my < 0.14 and abs(mz) < 1e-3
+
+
+def test_field1_against_oommf(field1):
+    t, m = field1
+    c = sp4.compare(t, m, 1, T_END)
+    assert abs(c["crossing"] / c["crossing_ref"] - 1) < CROSSING_TOL, c
+    assert c["max_dm"][1] < MY_TOL, c
+
+
+def test_field2_crossing_against_oommf(llg):
+    sim, m0 = llg
+    t, m, _ = sp4.run_field(sim, m0, 2, 0.16e-9, save_every=5e-12)
+    c = sp4.compare(t, m, 2, 0.16e-9)
+    assert abs(c["crossing"] / c["crossing_ref"] - 1) < CROSSING_TOL, c
+
+
+def test_llb_at_low_temperature_follows_llg(llg, field1):
+    """LLB at T = 0.01 Tc (classical mean field: m_e = 0.9967) with λ chosen so that
+    α⊥ = λ(1 − T/(3Tc)) = 0.02: same crossing time and ⟨m⟩(t) as the LLG run within
+    the SP#4 tolerances (3 %, 0.05 in ⟨my⟩ — the LLG-vs-LLB difference, not a mesh
+    error, so the converged-run tolerance applies). Tc = 200 K: the longitudinal
+    relaxation rate γα∥/χ∥ grows ∝ Tc at fixed T/Tc, and with permalloy's 850 K the stiff
+    longitudinal mode makes RK45 take 4× more steps; the T → 0 limit is the same."""
+    sim_llg, m0 = llg
+    t_llg, m_llg = field1
+    Tc, T = 200.0, 2.0  # K
+    lam = 0.02 / (1 - T / (3 * Tc))
+    material = femag.Material(**dict(sp4.MATERIAL, alpha=0.02), Tc=Tc, llb_lambda=lam)
+    sim = femag.Simulation(sim_llg.mesh, material, equation="llb", name="sp4_llb")
+    sim.add(femag.Exchange(), femag.Demag(), femag.Zeeman((0.0, 0.0, 0.0)))
+    sim.temperature = T
+    m_e = float(femag.mean_field.equilibrium_m(T, material))
+    assert 0.99 < m_e < 1.0
+    t, m, result = sp4.run_field(sim, m0 * m_e, 1, T_END, save_every=5e-12)
+    assert np.allclose(t, t_llg, rtol=1e-12)
+    m = m / m_e  # compare directions: ⟨m⟩/m_e
+    crossing = sp4.first_zero_crossing(t, m[:, 0])
+    crossing_llg = sp4.first_zero_crossing(t_llg, m_llg[:, 0])
+    assert abs(crossing / crossing_llg - 1) < CROSSING_TOL
+    assert np.abs(m[:, 1] - m_llg[:, 1]).max() < 0.05
