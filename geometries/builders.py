@@ -278,14 +278,15 @@ def _annular_sector(outer_radius, inner_radius, angle):
     return face
 
 
-def _extruded(face, thicknesses, names, h, center=(0.0, 0.0, 0.0), axis="z"):
+def _extruded(face, thicknesses, names, h, center=(0.0, 0.0, 0.0), axis="z", layers=None):
     """draw(occ) for a stack of prisms with cross-section face(occ) (a surface drawn in
     the xy plane about the origin, nm), extruded along `axis` with `thicknesses` (m),
     centred at `center` (m); layer i is region names[i].
 
     Each layer gets ceil(t/h) element layers: the tetrahedra are prisms cut in three, so
     a film one element thick has no slivers (a Delaunay mesh of a thin slab does: four
-    nodes on its two faces, nearly coplanar), and layers share their interface nodes."""
+    nodes on its two faces, nearly coplanar), and layers share their interface nodes.
+    `layers` (an int) overrides ceil(t/h) for every layer."""
     _positive(h=h, **{f"thicknesses[{i}]": t for i, t in enumerate(thicknesses)})
     c = np.array(_point(center))
     d = _axis(axis)
@@ -301,7 +302,7 @@ def _extruded(face, thicknesses, names, h, center=(0.0, 0.0, 0.0), axis="z"):
         occ.translate(base, *(c - d * sum(thicknesses) / NM / 2))
         out = []
         for name, t in zip(names, thicknesses):
-            n = max(1, math.ceil(t / h - 1e-6))
+            n = int(layers) if layers else max(1, math.ceil(t / h - 1e-6))
             ext = occ.extrude(base, *(d * t / NM), numElements=[n], recombine=False)
             base = [ext[0]]  # the top face is the next layer's bottom
             out.append((name, ext[1][1]))
@@ -309,21 +310,28 @@ def _extruded(face, thicknesses, names, h, center=(0.0, 0.0, 0.0), axis="z"):
     return draw
 
 
-def _prism(name, face, length, h, comm, center, axis, model_name):
+def _prism(name, face, length, h, comm, center, axis, model_name, layers=None):
     if not isinstance(name, str) or not name:
         raise MeshError(f"name must be a non-empty string, got {name!r}")
-    return _mesh(_extruded(face, [length], [name], h, center, axis), [name], h, comm,
+    if layers is not None and not (isinstance(layers, (int, np.integer)) and layers >= 1):
+        raise MeshError(f"layers must be a positive integer (element layers across the "
+                        f"thickness), got {layers!r}")
+    return _mesh(_extruded(face, [length], [name], h, center, axis, layers), [name], h, comm,
                  model_name)
 
 
 # --- public builders ---------------------------------------------------------------
-def box(lx, ly, lz, h, comm=MPI.COMM_WORLD, center=(0.0, 0.0, 0.0), name="magnet"):
+def box(lx, ly, lz, h, comm=MPI.COMM_WORLD, center=(0.0, 0.0, 0.0), name="magnet",
+        layers=None):
     """A cuboid lx × ly × lz (m) centred at `center` (m), element size h (m).
 
     Meshed as an extruded rectangle with ceil(lz/h) element layers (no slivers in thin
-    films). Volume lx·ly·lz."""
+    films), or `layers` of them. One layer across a thin film underestimates the
+    in-plane demagnetising field near its edges (the potential varies like d log d
+    there): 500 × 125 × 3 nm at h = 5 nm gives in-plane factors −10 % low with one
+    layer, −1 % with four (tests/test_demag.py). Volume lx·ly·lz."""
     _positive(lx=lx, ly=ly, lz=lz)
-    return _prism(name, _rectangle(lx, ly), lz, h, comm, center, "z", "box")
+    return _prism(name, _rectangle(lx, ly), lz, h, comm, center, "z", "box", layers)
 
 
 def film(lx, ly, thickness, h, comm=MPI.COMM_WORLD, center=(0.0, 0.0, 0.0), name="magnet"):
