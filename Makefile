@@ -10,6 +10,8 @@ MPIRUN := mpirun --allow-run-as-root --oversubscribe -n $(NP)
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 export PYVISTA_OFF_SCREEN := true
 export OMP_NUM_THREADS := 1
+# progress lines reach the log as they happen (a stalled MPI run shows where it stopped)
+export PYTHONUNBUFFERED := 1
 
 .PHONY: demo test test-serial test-mpi setup system clean
 
@@ -22,7 +24,7 @@ test-serial:
 	$(PY) -m pytest -q -x tests
 
 test-mpi:
-	$(MPIRUN) $(PY) -m mpi4py -m pytest -q -x tests -p no:cacheprovider
+	timeout -k 30 2700 $(MPIRUN) $(PY) -m mpi4py -m pytest -q -x --capture=sys tests -p no:cacheprovider
 
 setup: system $(VENV)/.installed
 
