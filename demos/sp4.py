@@ -65,11 +65,13 @@ def reference(name, field):
     return data[:, 0], data[:, 1:4]
 
 
-def build(h, comm=MPI.COMM_WORLD, demag="auto", layers=None):
-    """The platelet meshed with in-plane element size h (m) and `layers` element layers
-    across the 3 nm (default ceil(3 nm/h)), and its simulation (exchange, demag, zero
-    Zeeman field), m = START normalised."""
-    mesh = femag.geometries.box(*SIZE, h=h, comm=comm, layers=layers)
+def build(h, comm=MPI.COMM_WORLD, demag="auto", layers=None, edge_h=None, edge_width=None):
+    """The platelet meshed with in-plane element size h (m), `layers` element layers
+    across the 3 nm (default ceil(3 nm/h)) and optionally a finer size edge_h (m) within
+    edge_width (m) of its sides, and its simulation (exchange, demag, zero Zeeman
+    field), m = START normalised."""
+    mesh = femag.geometries.box(*SIZE, h=h, comm=comm, layers=layers, edge_h=edge_h,
+                                edge_width=edge_width)
     sim = femag.Simulation(mesh, femag.Material(**MATERIAL), name="sp4")
     sim.add(femag.Exchange(), femag.Demag(method=demag), femag.Zeeman((0.0, 0.0, 0.0)))
     sim.m = START
@@ -133,12 +135,15 @@ def run_field(sim, m0, field, t_end=1e-9, save_every=5e-12, output=None, integra
 
 
 def plot(curves, path, t_end):
-    """Overlay of femag's ⟨m⟩(t) on the references, one row per field."""
+    """Overlay of femag's ⟨m⟩(t) on the references, one row per field.
+
+    curves: {field: (t (s), m (n, 3), label)} or {field: [(t, m, label), ...]} to compare
+    several femag runs (e.g. two meshes)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fields = sorted(curves)
-    fig, axes = plt.subplots(len(fields), 1, figsize=(8, 3.6 * len(fields)), squeeze=False)
+    fig, axes = plt.subplots(len(fields), 1, figsize=(8, 4.4 * len(fields)), squeeze=False)
     styles = {"oommf_2.5nm": ("k", "-", "OOMMF 2.5 nm"), "oommf_5nm": ("0.55", "--", "OOMMF 5 nm"),
               "magnumnp_5nm": ("tab:purple", ":", "magnum.np 5 nm")}
     colors = ("tab:red", "tab:green", "tab:blue")
@@ -152,15 +157,18 @@ def plot(curves, path, t_end):
             for k in range(3):
                 ax.plot(t_ref[keep] * 1e9, m_ref[keep, k], color=c, ls=ls, lw=1,
                         label=label if k == 0 else None)
-        t, m, label = curves[field]
-        for k, comp in enumerate("xyz"):
-            ax.plot(t * 1e9, m[:, k], color=colors[k], lw=1.8, label=f"femag ⟨m{comp}⟩ ({label})")
+        runs = curves[field] if isinstance(curves[field], list) else [curves[field]]
+        for j, (t, m, label) in enumerate(runs):  # the first run bold, further ones dashed
+            for k, comp in enumerate("xyz"):
+                ax.plot(t * 1e9, m[:, k], color=colors[k], lw=1.8 if j == 0 else 1.2,
+                        ls="-" if j == 0 else (0, (4, 2 + 2 * j)), alpha=1.0 if j == 0 else 0.8,
+                        label=f"femag ⟨m{comp}⟩ ({label})")
         ax.set_title(f"SP#4 field {field}: μ0H = {FIELDS_MT[field]} mT")
         ax.set_xlabel("t (ns)")
         ax.set_ylabel("⟨m⟩")
         ax.set_xlim(0, t_end * 1e9)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2, loc="lower right")
+        ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

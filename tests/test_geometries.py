@@ -247,6 +247,30 @@ def test_bodies_later_part_wins_overlap(comm):
     assert vols["grain"] == pytest.approx(4 / 3 * PI * r**3, rel=0.5 * (h / r) ** 2)
 
 
+def test_box_edge_refinement(comm):
+    """box(edge_h=...): element size edge_h at the side faces, h in the middle; exact
+    volume; more nodes than the uniform mesh, far fewer than the uniform fine one."""
+    lx, ly, lz, h, h_edge, width = 80 * NM, 40 * NM, 3 * NM, 5 * NM, 1.25 * NM, 6 * NM
+    mesh = geo.box(lx, ly, lz, h, comm=comm, layers=2, edge_h=h_edge, edge_width=width)
+    assert region_volumes(mesh)["magnet"] == pytest.approx(lx * ly * lz, rel=1e-9)
+    x, _ = _owned_cells(mesh)
+    centre = x.mean(axis=1)
+    # in-plane edge lengths of each tetrahedron's bottom/top triangles
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    longest = np.max([np.linalg.norm((x[:, i] - x[:, j])[:, :2], axis=1) for i, j in pairs], axis=0)
+    side = np.minimum(lx / 2 - np.abs(centre[:, 0]), ly / 2 - np.abs(centre[:, 1]))
+    near = comm.allreduce(float(longest[side < h_edge].max()) if np.any(side < h_edge) else 0.0,
+                          op=MPI.MAX)
+    far = comm.allreduce(float(np.median(longest[side > 2 * width])) if np.any(side > 2 * width)
+                         else 0.0, op=MPI.MAX)
+    assert near < 2.2 * h_edge, near
+    assert far > 0.8 * h, far
+    n = mesh.statistics()["nodes"]
+    uniform = geo.box(lx, ly, lz, h, comm=comm, layers=2).statistics()["nodes"]
+    fine = geo.box(lx, ly, lz, h_edge, comm=comm, layers=2).statistics()["nodes"]
+    assert 1.3 * uniform < n < 0.5 * fine, (uniform, n, fine)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: geo.sphere(-5e-9, 1e-9), "radius must be a positive length"),
     (lambda: geo.sphere(100, 10), "larger than 1 mm"),           # nm given as m
@@ -267,6 +291,8 @@ def test_bodies_later_part_wins_overlap(comm):
     (lambda: geo.bodies([("a", "sphere", dict(diameter=1e-9))], 1e-9), "bad arguments"),
     (lambda: geo.sphere(5e-9, 1e-9, center=(0, 0, 1)), "center"),
     (lambda: geo.sphere(5e-9, 1e-9, name=""), "name"),
+    (lambda: geo.box(20e-9, 20e-9, 3e-9, 2e-9, edge_h=3e-9), "must not exceed"),
+    (lambda: geo.box(20e-9, 20e-9, 3e-9, 2e-9, edge_h=1e-9, edge_width=-1e-9), "edge_width"),
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(MeshError, match=message.replace("[", r"\[").replace("]", r"\]")):
