@@ -198,6 +198,35 @@ def test_dmi_wall_relaxes_to_neel(bar_x, D):
     assert info.energy_per_area == pytest.approx(SIGMA0 - math.pi * abs(D), rel=0.03)
 
 
+# The spiral threshold: σ changes sign at D_c' = sqrt(A K/(π²/16 − 1/4)) = 1.297 D_c in
+# this narrow bar (the edge tilt adds D²/(4A) to K: σ' = 4 sqrt(A K') − π|D|), not at the
+# 1D D_c. At 1.15 D_c the 1D formula gives σ = −2.08 mJ/m² but σ' = +1.24 mJ/m²; at
+# 1.45 D_c both are negative (σ' = −1.23 mJ/m²). demos/dmi_wall.py (120 nm bar) measured
+# σ − σ' = +0.07 … +0.33 mJ/m² over 1.0 … 1.8 D_c.
+D_CRIT = SIGMA0 / math.pi
+
+
+def narrow_sigma(D):
+    return 4 * math.sqrt(A * (K + D * D / (4 * A))) - math.pi * abs(D)
+
+
+@pytest.mark.parametrize("ratio", [1.15, 1.45])
+def test_dmi_wall_energy_changes_sign_at_narrow_threshold(bar_x, ratio):
+    D = ratio * D_CRIT
+    uniform = wall_sim(bar_x, easy=(0, 0, 1), D=D, dmi=True)
+    uniform.m = (0, 0, 1)
+    uniform.minimize(tol=10.0, max_iterations=50000)  # σ as at 1 A/m to 1e-7 (measured)
+    sim = wall_sim(bar_x, easy=(0, 0, 1), D=D, dmi=True)
+    sim.m = states.neel_wall(easy_axis=(0, 0, 1), width=DELTA, chirality=-1)
+    sim.minimize(tol=10.0, max_iterations=50000)
+    _, mbar = walls.profile(sim)
+    assert np.sum(np.sign(mbar[1:, 2]) * np.sign(mbar[:-1, 2]) < 0) == 1  # still one wall
+    sigma = walls.analyze(sim, uniform_energy=uniform.energy()).energy_per_area
+    expected = narrow_sigma(D)
+    assert math.copysign(1, sigma) == math.copysign(1, expected)  # + below D_c', − above
+    assert sigma == pytest.approx(expected, abs=0.5e-3)  # J/m²
+
+
 # --- field-driven motion: Walker's 1D solution -------------------------------------------
 # Bar 160 × 2 × 2 nm (h = 2 nm, Δ0 = 7.1 nm), easy axis z (K), hard axis x (K_d, a
 # UniaxialAnisotropy with Ku = −K_d standing in for the demag of the wall's Néel part),
