@@ -27,24 +27,33 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--h", default="5e-9")
     ap.add_argument("--layers", default="3")
+    ap.add_argument("--edge-h", default=None, help="finer element size at the sides (m)")
+    ap.add_argument("--edge-width", default=None, help="width of the refined band (m)")
     ap.add_argument("--integrator", default="tangent-plane")
+    ap.add_argument("--max-angle", default="0.01", help="tangent-plane: largest rotation per step (rad)")
     ap.add_argument("--out", default="out/benchmark_sp4")
     args = ap.parse_args()
+    load_start = os.getloadavg()[0]
+    extra = ["--max-angle", args.max_angle]
+    if args.edge_h:
+        extra += ["--edge-h", args.edge_h]
+    if args.edge_width:
+        extra += ["--edge-width", args.edge_width]
     summary = sp4.main(["--h", args.h, "--layers", args.layers, "--fields", "1",
-                        "--integrator", args.integrator, "--out", args.out])
+                        "--integrator", args.integrator, "--out", args.out, *extra])
     if MPI.COMM_WORLD.rank == 0:
         f1 = summary["fields"]["1"] if "1" in summary["fields"] else summary["fields"][1]
         c = f1.get("oommf_2.5nm", {})
-        load = os.getloadavg()[0]
+        load = f"{load_start:.1f} → {os.getloadavg()[0]:.1f}"
         print("| ranks | nodes | integrator | s-state s | run wall s | run cpu s | steps | rejected "
-              "| evaluations | max \\|Δmy\\| | crossing ps (ref) | load |")
+              "| evaluations | max \\|Δmy\\| | crossing ps (ref) | load (start → end) |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         print(f"| {summary['ranks']} | {summary['nodes']} | {summary['integrator']} | "
               f"{summary['s_state [s]']:.1f} | {f1['wall [s]']:.1f} | {f1['cpu [s]']:.1f} | "
               f"{f1['steps']} | {f1['rejected']} | {f1['evaluations']} | "
               f"{c.get('max_dm', [0, float('nan')])[1]:.3f} | "
               f"{c.get('crossing', float('nan')) * 1e12:.1f} ({c.get('crossing_ref', float('nan')) * 1e12:.1f}) "
-              f"| {load:.1f} on {os.cpu_count()} cores, {platform.machine()} |")
+              f"| {load} on {os.cpu_count()} cores, {platform.machine()} |")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """muMAG standard problem #4: switching of a permalloy platelet, compared with OOMMF and magnum.np.
 
 Permalloy 500 × 125 × 3 nm, Ms = 8.0e5 A/m, A = 1.3e-11 J/m, α = 0.02,
-γ = 2.211e5 m/(A·s), exchange + Fredkin–Koehler demag + Zeeman. The s-state is relaxed
-at α = 1 from m ∝ (1, 0.25, 0.1) (or minimised, --s-state minimize), then the field is
-applied for 1 ns:
+γ = 2.211e5 m/(A·s), exchange + Fredkin–Koehler demag + Zeeman. The s-state is minimised
+from m ∝ (1, 0.25, 0.1) to max |m × H| < 1 A/m (--s-state relax: damped LLG at α = 1
+instead), then the field is applied for 1 ns (tangent-plane scheme, at most 0.01 rad per
+step at any node):
 
     field 1: μ0H = (−24.6, 4.3, 0) mT        field 2: μ0H = (−35.5, −6.3, 0) mT
 
@@ -12,9 +13,11 @@ The reference curves (../shared/reference/sp4/: OOMMF at 2.5 and 5 nm cells, mag
 |Δ⟨my⟩| over the run (field 1, against the converged OOMMF 2.5 nm run) and the time of
 the first zero crossing of ⟨mx⟩ (both fields).
 
-    python demos/sp4.py                       # h = 5 nm, both fields, 1 ns
+    python demos/sp4.py                       # h = 5 nm × 3 layers, both fields, 1 ns
     mpirun -n 2 python demos/sp4.py --h 3e-9  # finer
     python demos/sp4.py --quick               # h = 10 nm, field 1, 0.2 ns
+    mpirun -n 2 python demos/sp4.py --fields 2 --s-state-from out/sp4/field1 --out out/sp4
+                                              # field 2 from a field-1 run's s-state
 
 Writes into --out (default out/sp4): field1/ and field2/ run folders (table.csv,
 fields.xdmf ParaView series), sp4.png (the overlay plot), sp4.json (the numbers and
@@ -179,6 +182,10 @@ def main(argv=None):
     ap.add_argument("--h", type=float, default=5e-9, help="in-plane element size (m)")
     ap.add_argument("--layers", type=int, default=3,
                     help="element layers across the 3 nm (one layer: in-plane demag −10 %%)")
+    ap.add_argument("--edge-h", type=float, default=None,
+                    help="finer in-plane element size (m) at the platelet's sides")
+    ap.add_argument("--edge-width", type=float, default=None,
+                    help="width (m) of the refined band at the sides (default 4 h)")
     ap.add_argument("--max-angle", type=float, default=0.01,
                     help="tangent-plane: largest rotation per step (rad)")
     ap.add_argument("--t-end", type=float, default=1e-9, help="duration per field (s)")
@@ -189,6 +196,9 @@ def main(argv=None):
                          "layers do not limit the step; rk45 for the reference accuracy")
     ap.add_argument("--rtol", type=float, default=None, help="RK tolerance (default 1e-7)")
     ap.add_argument("--s-state", default="minimize", choices=["relax", "minimize"])
+    ap.add_argument("--s-state-from", default=None, metavar="RUN_FOLDER",
+                    help="take the s-state from the first saved step (t = 0) of an earlier "
+                         "run folder of the same mesh (e.g. out/sp4/field1) instead")
     ap.add_argument("--save-every", type=float, default=5e-12, help="output interval (s)")
     ap.add_argument("--out", default="out/sp4")
     ap.add_argument("--quick", action="store_true", help="h = 10 nm, field 1, 0.2 ns")
@@ -197,13 +207,19 @@ def main(argv=None):
         args.h, args.layers, args.t_end, args.fields = 10e-9, 2, 0.2e-9, [1]
     comm = MPI.COMM_WORLD
     start = time.perf_counter()
-    sim = build(args.h, comm, layers=args.layers)
+    sim = build(args.h, comm, layers=args.layers, edge_h=args.edge_h, edge_width=args.edge_width)
     t_setup = time.perf_counter() - start
-    relaxed = s_state(sim, args.s_state)
+    if args.s_state_from:
+        femag.load(args.s_state_from).restore(sim, step=0)
+        sim.t = 0.0
+        relaxed = f"read from step 0 of {args.s_state_from}"
+    else:
+        relaxed = s_state(sim, args.s_state)
     t_sstate = time.perf_counter() - start - t_setup
     m0 = sim.m.x.array.copy()
     say = print if comm.rank == 0 else (lambda *a, **k: None)
-    say(f"SP#4, h = {args.h * 1e9:g} nm, {args.layers} layer(s), {args.integrator}, "
+    edge = f", {args.edge_h * 1e9:g} nm at the sides" if args.edge_h else ""
+    say(f"SP#4, h = {args.h * 1e9:g} nm{edge}, {args.layers} layer(s), {args.integrator}, "
         f"{comm.size} rank(s): setup {t_setup:.1f} s, "
         f"s-state ({args.s_state}) {t_sstate:.1f} s: {relaxed}; <m> = "
         f"({', '.join(f'{v:.4f}' for v in sim.m_average())})")
@@ -211,7 +227,8 @@ def main(argv=None):
     if args.integrator == "tangent-plane":
         options = {"max_angle": args.max_angle}
     summary = {"h [m]": args.h, "layers": args.layers, "ranks": comm.size, "integrator": args.integrator,
-               "s_state": args.s_state, "setup [s]": t_setup, "s_state [s]": t_sstate,
+               "s_state": args.s_state_from or args.s_state, "setup [s]": t_setup, "s_state [s]": t_sstate,
+               "edge_h [m]": args.edge_h, "edge_width [m]": args.edge_width,
                "nodes": comm.allreduce(sim.n_owned, op=MPI.SUM), "fields": {}}
     curves = {}
     for field in args.fields:
@@ -229,7 +246,7 @@ def main(argv=None):
             for name in ("oommf_2.5nm", "oommf_5nm", "magnumnp_5nm"):
                 entry[name] = compare(t, m, field, args.t_end, name)
         summary["fields"][field] = entry
-        curves[field] = (t, m, f"h = {args.h * 1e9:g} nm × {args.layers} layers")
+        curves[field] = (t, m, f"h = {args.h * 1e9:g} nm × {args.layers} layers{edge}")
         say(f"field {field}: {result}; wall {wall:.1f} s, cpu {cpu:.1f} s (all ranks); "
             f"<m>(t_end) = ({', '.join(f'{v:.4f}' for v in m[-1])})")
         if "oommf_2.5nm" in entry:
