@@ -55,7 +55,7 @@ def sample(t, quick):
     the thickness for film thickness t (m).
 
     Full run (measured on one process of a shared 2-core machine: 0.5 s per minimiser
-    iteration at 27k nodes, 700–900 iterations per relaxation):
+    iteration at 27k nodes, 150–2500 iterations per relaxation; ~80 min in all):
     t ≤ 10 nm: Lx = 400 nm (the thin-film Néel wall's tails: tanh width Δ ≈ 110 nm at
     2 nm), h = 5 nm in-plane, one element layer at 2 nm and two at 5 and 10 nm;
     t ≥ 20 nm: Lx = 240 nm (the walls are compact there, Δ ≈ 20 nm), h = 8 nm in-plane and
