@@ -188,6 +188,8 @@ def main(argv=None):
                     help="width (m) of the refined band at the sides (default 4 h)")
     ap.add_argument("--max-angle", type=float, default=0.01,
                     help="tangent-plane: largest rotation per step (rad)")
+    ap.add_argument("--order", type=int, default=2, choices=[1, 2],
+                    help="tangent-plane: 2 = midpoint variant (second order), 1 = θ-scheme")
     ap.add_argument("--t-end", type=float, default=1e-9, help="duration per field (s)")
     ap.add_argument("--fields", type=int, nargs="+", default=[1, 2], choices=[1, 2])
     ap.add_argument("--integrator", default="tangent-plane",
@@ -225,9 +227,9 @@ def main(argv=None):
         f"({', '.join(f'{v:.4f}' for v in sim.m_average())})")
     options = {"rtol": args.rtol, "atol": args.rtol} if args.rtol else {}
     if args.integrator == "tangent-plane":
-        options = {"max_angle": args.max_angle}
+        options = {"max_angle": args.max_angle, "order": args.order}
     summary = {"h [m]": args.h, "layers": args.layers, "ranks": comm.size, "integrator": args.integrator,
-               "s_state": args.s_state_from or args.s_state, "setup [s]": t_setup, "s_state [s]": t_sstate,
+               "order": args.order, "max_angle": args.max_angle, "s_state": args.s_state_from or args.s_state, "setup [s]": t_setup, "s_state [s]": t_sstate,
                "edge_h [m]": args.edge_h, "edge_width [m]": args.edge_width,
                "nodes": comm.allreduce(sim.n_owned, op=MPI.SUM), "fields": {}}
     curves = {}
