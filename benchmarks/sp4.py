@@ -27,14 +27,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--h", default="5e-9")
     ap.add_argument("--layers", default="3")
-    ap.add_argument("--edge-h", default=None, help="finer element size at the sides (m)")
+    ap.add_argument("--edge-h", default="2.5e-9", help="finer element size at the sides (m; 0: none)")
     ap.add_argument("--edge-width", default=None, help="width of the refined band (m)")
     ap.add_argument("--integrator", default="tangent-plane")
-    ap.add_argument("--max-angle", default="0.01", help="tangent-plane: largest rotation per step (rad)")
+    ap.add_argument("--order", default="2", help="tangent-plane: 2 (midpoint) or 1 (θ-scheme)")
+    ap.add_argument("--max-angle", default="0.02", help="tangent-plane: largest rotation per step (rad)")
     ap.add_argument("--out", default="out/benchmark_sp4")
     args = ap.parse_args()
     load_start = os.getloadavg()[0]
-    extra = ["--max-angle", args.max_angle]
+    extra = ["--max-angle", args.max_angle, "--order", args.order]
     if args.edge_h:
         extra += ["--edge-h", args.edge_h]
     if args.edge_width:
