@@ -31,7 +31,7 @@ def main():
     ap.add_argument("--edge-width", default=None, help="width of the refined band (m)")
     ap.add_argument("--integrator", default="tangent-plane")
     ap.add_argument("--order", default="2", help="tangent-plane: 2 (midpoint) or 1 (θ-scheme)")
-    ap.add_argument("--max-angle", default="0.02", help="tangent-plane: largest rotation per step (rad)")
+    ap.add_argument("--max-angle", default="0.05", help="tangent-plane: largest rotation per step (rad)")
     ap.add_argument("--out", default="out/benchmark_sp4")
     args = ap.parse_args()
     load_start = os.getloadavg()[0]

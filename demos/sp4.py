@@ -5,7 +5,7 @@ Permalloy 500 × 125 × 3 nm, Ms = 8.0e5 A/m, A = 1.3e-11 J/m, α = 0.02,
 with h = 5 nm in plane, refined to 2.5 nm within 20 nm of its sides, and 3 element layers
 across the 3 nm. The s-state is minimised from m ∝ (1, 0.25, 0.1) to max |m × H| < 1 A/m
 (--s-state relax: damped LLG at α = 1 instead), then the field is applied for 1 ns
-(second-order tangent-plane scheme, at most 0.02 rad per step at any node):
+(second-order tangent-plane scheme, at most 0.05 rad per step at any node):
 
     field 1: μ0H = (−24.6, 4.3, 0) mT        field 2: μ0H = (−35.5, −6.3, 0) mT
 
@@ -189,7 +189,7 @@ def main(argv=None):
                          "late without it)")
     ap.add_argument("--edge-width", type=float, default=None,
                     help="width (m) of the refined band at the sides (default 4 h)")
-    ap.add_argument("--max-angle", type=float, default=0.02,
+    ap.add_argument("--max-angle", type=float, default=0.05,
                     help="tangent-plane: largest rotation per step (rad)")
     ap.add_argument("--order", type=int, default=2, choices=[1, 2],
                     help="tangent-plane: 2 = midpoint variant (second order), 1 = θ-scheme")
