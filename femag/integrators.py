@@ -11,7 +11,8 @@ expose ``advance(t_target, stop=None)``, ``steps``, ``rejected``, ``dt`` (s).
   equation's ``after_step`` renormalises m. Both methods are FSAL; their cached last stage
   is not recomputed after the renormalisation (it moves y by about the local error, which
   changes the next step by h × that — below the error tolerance).
-* ``"tangent-plane"``: Alouges' θ-scheme, see :class:`TangentPlane`.
+* ``"tangent-plane"``: Alouges' tangent-plane scheme, second order by default (midpoint
+  variant) or the first-order θ-scheme, see :class:`TangentPlane`.
 """
 from __future__ import annotations
 
@@ -140,7 +141,10 @@ class RungeKutta:
 
 # --- implicit tangent-plane scheme ---------------------------------------------------------
 class TangentPlane:
-    """Alouges' θ-scheme for the LLG equation (weak form, lumped mass), one linear solve per step.
+    """Alouges' tangent-plane scheme for the LLG equation (weak form, lumped mass): ``order=2``
+    (default, midpoint, two linear solves per step) or ``order=1`` (the θ-scheme, one).
+
+    The θ-scheme (``order=1``):
 
     For each step k = Δt the velocity v_i ⊥ m_i at every node solves, for all tangent φ,
 
