@@ -351,7 +351,7 @@ class TangentPlane:
             w0[:, 0] = np.einsum("ij,ij->i", e1, self._v_guess)
             w0[:, 1] = np.einsum("ij,ij->i", e2, self._v_guess)
         self._ksp.setOperators(A)
-        if not self._ksp_ready:  # block Jacobi reads its sub-solvers' options here
+        if not self._ksp_ready:  # ASM / block Jacobi read their sub-solvers' options here
             self._with_default_options(self._ksp.setUp)
             self._ksp_ready = True
         self._ksp.solve(self._b, self._w)
