@@ -35,6 +35,8 @@ MESHES = {
     "layers6": ("h = 5 nm, 2.5 nm sides, 6 layers", dict(layers=6, edge_h=2.5 * NM)),
     "sides1.25": ("h = 5 nm, 1.25 nm sides, 3 layers",
                   dict(layers=3, edge_h=1.25 * NM, edge_width=20 * NM)),
+    "layers6_sides1.25": ("h = 5 nm, 1.25 nm sides, 6 layers",
+                          dict(layers=6, edge_h=1.25 * NM, edge_width=20 * NM)),
     "grid5": ("structured 5 nm grid, 3 layers", dict(structured=5.0, layers=3)),
     "grid2.5": ("structured 2.5 nm grid, 2 layers", dict(structured=2.5, layers=2)),
 }
