@@ -41,6 +41,7 @@ from .bem.lindholm import solid_angle_sum
 from .bem.operator import boundary_operator
 from .material import MU0
 from .mesh import MeshError
+from .petsc_options import with_default_options
 from .term import Term
 
 __all__ = ["Demag", "DemagSolverError", "exterior_surface", "component_labels"]
@@ -348,15 +349,7 @@ class Demag(Term):
             pc.setType("gamg")
         ksp.setTolerances(rtol=self.ksp_rtol, atol=self.ksp_atol, max_it=self.ksp_max_it)
         ksp.setInitialGuessNonzero(True)
-        opts = PETSc.Options()
-        ours = [key for key in AMG_OPTIONS[self.pc] if not opts.hasName(prefix + key)]
-        for key in ours:
-            opts[prefix + key] = AMG_OPTIONS[self.pc][key]
-        try:
-            ksp.setFromOptions()
-        finally:  # leave the global options database as we found it
-            for key in ours:
-                opts.delValue(prefix + key)
+        with_default_options(prefix, AMG_OPTIONS[self.pc], ksp.setFromOptions)
         ksp.setUp()  # the AMG hierarchy is built here, once
         return ksp
 

@@ -26,6 +26,7 @@ from petsc4py import PETSc
 from . import compat
 from .llg import LLG, cross, nodal_average
 from .material import MU0
+from .petsc_options import with_default_options
 
 INTEGRATORS = ("rk45", "rk23", "tangent-plane")
 _RK_TYPES = {"rk45": "5dp", "rk23": "3bs"}
@@ -294,20 +295,12 @@ class TangentPlane:
         self._v_max = None
 
     def _with_default_options(self, action):
-        """action() with _TANGENT_PLANE_PC (and under MPI _TANGENT_PLANE_PC_PARALLEL) in
-        the options database where the user set nothing; the database is left as it was."""
+        """action() with _TANGENT_PLANE_PC (and under MPI _TANGENT_PLANE_PC_PARALLEL) as
+        defaults under ``femag_tps_``."""
         defaults = dict(_TANGENT_PLANE_PC)
         if self.sim.comm.size > 1:
             defaults.update(_TANGENT_PLANE_PC_PARALLEL)
-        opts = PETSc.Options()
-        ours = [key for key in defaults if not opts.hasName("femag_tps_" + key)]
-        for key in ours:
-            opts["femag_tps_" + key] = defaults[key]
-        try:
-            action()
-        finally:
-            for key in ours:
-                opts.delValue("femag_tps_" + key)
+        with_default_options("femag_tps_", defaults, action)
 
     @staticmethod
     def tangent_basis(m):
