@@ -41,7 +41,7 @@ from .bem.lindholm import solid_angle_sum
 from .bem.operator import boundary_operator
 from .material import MU0
 from .mesh import MeshError
-from .petsc_options import with_default_options
+from .petsc_options import AMG_OPTIONS, default_amg, with_default_options
 from .term import Term
 
 __all__ = ["Demag", "DemagSolverError", "exterior_surface", "component_labels"]
@@ -209,23 +209,6 @@ def _null_space(space, comm):
 # --------------------------------------------------------------------------------------
 # the term
 # --------------------------------------------------------------------------------------
-def _default_pc():
-    return "hypre" if PETSc.Sys.hasExternalPackage("hypre") else "gamg"
-
-
-#: AMG settings for 3D P1 Laplacians (measured on a 27k-node sphere: HMIS coarsening
-#: with ext+i interpolation and ≤ 4 weights per row halves the CG time against
-#: BoomerAMG's defaults, whose coarse levels fill up in 3D). Options the user sets in the
-#: PETSc database under the solver's prefix take precedence.
-AMG_OPTIONS = {
-    "hypre": {"pc_hypre_boomeramg_coarsen_type": "HMIS",
-              "pc_hypre_boomeramg_interp_type": "ext+i",
-              "pc_hypre_boomeramg_P_max": 4,
-              "pc_hypre_boomeramg_strong_threshold": 0.25},
-    "gamg": {"pc_gamg_threshold": 0.02, "pc_gamg_agg_nsmooths": 1},
-}
-
-
 class Demag(Term):
     """Demagnetising field (Fredkin–Koehler FEM/BEM), H in A/m, E in J.
 
@@ -272,7 +255,7 @@ class Demag(Term):
         self.method, self.threshold = method, int(threshold)
         self.hmatrix_options = dict(hmatrix or {})
         self.ksp_rtol, self.ksp_atol, self.ksp_max_it = float(ksp_rtol), float(ksp_atol), int(ksp_max_it)
-        self.pc = _default_pc() if pc == "auto" else pc
+        self.pc = default_amg() if pc == "auto" else pc
         self.timings = {}
         self.iterations = (0, 0)
         self.evaluations = 0
