@@ -235,7 +235,9 @@ class StageRunner:
         if kind != "run":
             progress.log(f"{label}: {kind} to max|m x H| < {stage['tol']:g} A/m")
             if kind == "minimize":
-                result = sim.minimize(tol=stage["tol"], max_iterations=stage["max_iterations"])
+                pre = None if stage["preconditioner"] == "none" else stage["preconditioner"]
+                result = sim.minimize(tol=stage["tol"], max_iterations=stage["max_iterations"],
+                                      preconditioner=pre)
             else:
                 result = sim.relax(tol=stage["tol"], alpha=stage["alpha"],
                                    max_time=stage["max_time"], max_steps=stage["max_steps"],

@@ -204,7 +204,9 @@ STAGE_COMMON = {
 }
 STAGES = {
     "minimize": {"tol": Key(default=1.0, **TOLERANCE),
-                 "max_iterations": Key("int", default=20000, lo=1, hi=10 ** 7)},
+                 "max_iterations": Key("int", default=20000, lo=1, hi=10 ** 7),
+                 "preconditioner": Key("choice", choices=("exchange", "none"), default="exchange",
+                                       doc="exchange: Sobolev-preconditioned descent; none: plain")},
     "relax": {"tol": Key(default=1.0, **TOLERANCE),
               "alpha": Key(lo=0.0, lo_open=True, hi=100.0),
               "max_time": Key(dim="time", default=1e-7, lo=0.0, lo_open=True, hi=1e-3),

@@ -98,6 +98,8 @@ def test_toml_round_trip_and_examples(tmp_path):
     ("output", {"checkpoint_every": "10 K"}, "output.checkpoint_every: unit 'K'"),
     ("equation", "llx", "equation: must be one of 'llg', 'llb'"),
     ("bogus", 1, "bogus: unknown key"),
+    ("stages", [{"kind": "minimize", "preconditioner": "jacobi"}],
+     "stages[0].preconditioner: must be one of 'exchange', 'none'"),
     ("materials", {"core": {"Ms": 8e5}}, "materials.core: the geometry has no region 'core'"),
 ])
 def test_bad_values_name_the_key(path, value, expected):
@@ -124,6 +126,13 @@ def test_geometry_file_and_llb_rules(tmp_path):
     assert "temperature: missing" in error(data)
     data["temperature"] = "300 K"
     assert "Tc" in error(data)  # the LLB material check names the missing parameter
+
+
+def test_minimize_stage_defaults_to_the_exchange_preconditioner():
+    cfg = validate(changed("stages", [{"kind": "minimize"}, {"kind": "minimize",
+                                                            "preconditioner": "none"}]),
+                   "/tmp/problem.toml")
+    assert [stage["preconditioner"] for stage in cfg.stages] == ["exchange", "none"]
 
 
 def test_stage_field_adds_a_zeeman_term():
